@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Backends the trainer can run on, fastest first. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What `selectBackend` chose and what it tried before. */
+export interface BackendChoice {
+  name: BackendName;
+  /** Every backend that was tried and failed, with the reason. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+async function tryBackend(name: BackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    // An optionalDependency: absent where its install could not download libtensorflow.
+    const moduleName = '@tensorflow/tfjs-node';
+    await import(moduleName);
+  } else if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+  if (name === 'cpu') {
+    // The cpu backend prints a banner recommending tfjs-node on first use; library code stays quiet.
+    const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (backend) backend.firstUse = false;
+  }
+}
+
+/**
+ * Chooses the TensorFlow.js backend: `tensorflow` (tfjs-node) when it loads, else `wasm`, else `cpu`.
+ * @param wanted - force one backend; `auto` (the default) takes the first that works.
+ * @throws Error listing every backend tried when none (or not the wanted one) works.
+ */
+export async function selectBackend(wanted: BackendName | 'auto' = 'auto'): Promise<BackendChoice> {
+  const order: BackendName[] = wanted === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [wanted];
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of order) {
+    try {
+      await tryBackend(name);
+      return { name, skipped };
+    } catch (error) {
+      skipped.push({ name, reason: (error as Error).message.split('\n')[0] ?? String(error) });
+    }
+  }
+  const tried = skipped.map((s) => `[${s.name}] ${s.reason}`).join(', ');
+  throw new Error(`cannot start TensorFlow.js: no backend available. Tried: ${tried}`);
+}

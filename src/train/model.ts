@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { sizeOf } from '../core/card.js';
+import { fastDense } from './fast-dense.js';
+
+/** The size of a VAE: one example's shape, the hidden width and the latent dimension. */
+export interface VaeShape {
+  inputShape: number[];
+  hiddenDim: number;
+  latentDim: number;
+}
+
+/** The two networks of a VAE. The encoder outputs [mu | logvar] side by side; the decoder outputs logits. */
+export interface VaeNetworks {
+  encoder: tf.Sequential;
+  decoder: tf.Sequential;
+}
+
+/**
+ * Builds the seed's MLP VAE: encoder x → Flatten → Dense(hidden, relu) → Dense(2·latent), whose output
+ * holds mu then logvar; decoder z → Dense(hidden, relu) → Dense(D) → Reshape(input shape), logits.
+ * @param seed - seeds every initializer, so the same seed gives the same starting weights.
+ */
+export function buildMlpVae(shape: VaeShape, seed: number): VaeNetworks {
+  const { inputShape, hiddenDim, latentDim } = shape;
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 16 + k });
+  const encoder = tf.sequential({ name: 'encoder' });
+  encoder.add(tf.layers.flatten({ inputShape, name: 'enc_flatten' }));
+  encoder.add(
+    tf.layers.dense({ units: hiddenDim, activation: 'relu', kernelInitializer: init(1), name: 'enc_hidden' }),
+  );
+  encoder.add(tf.layers.dense({ units: 2 * latentDim, kernelInitializer: init(2), name: 'enc_out' }));
+  const decoder = tf.sequential({ name: 'decoder' });
+  decoder.add(
+    tf.layers.dense({
+      units: hiddenDim,
+      activation: 'relu',
+      inputShape: [latentDim],
+      kernelInitializer: init(3),
+      name: 'dec_hidden',
+    }),
+  );
+  decoder.add(tf.layers.dense({ units: sizeOf(inputShape), kernelInitializer: init(4), name: 'dec_out' }));
+  decoder.add(tf.layers.reshape({ targetShape: inputShape, name: 'dec_reshape' }));
+  return { encoder, decoder };
+}
+
+const FAST_ACTIVATIONS: Record<string, (t: tf.Tensor) => tf.Tensor> = {
+  linear: (t) => t,
+  relu: (t) => tf.relu(t),
+  sigmoid: (t) => tf.sigmoid(t),
+  tanh: (t) => tf.tanh(t),
+};
+
+/**
+ * Runs a sequential network for training: the same computation as `model.apply`, with Dense layers
+ * on the fast-gradient road of `fastDense`. Other layers run through their own `apply`.
+ * @param inputIsData - true when `x` is data rather than a function of trainable weights.
+ */
+export function applyForTraining(model: tf.Sequential, x: tf.Tensor, inputIsData: boolean): tf.Tensor {
+  let t = x;
+  let needsGrad = !inputIsData;
+  for (const layer of model.layers) {
+    const activation = FAST_ACTIVATIONS[String(layer.getConfig().activation)];
+    if (
+      layer.getClassName() === 'Dense' &&
+      activation &&
+      t.rank === 2 &&
+      layer.trainableWeights.length === 2
+    ) {
+      const [kernel, bias] = layer.trainableWeights.map((w) => w.read()) as [tf.Tensor2D, tf.Tensor1D];
+      t = activation(fastDense(t as tf.Tensor2D, kernel, bias, needsGrad));
+    } else {
+      t = layer.apply(t) as tf.Tensor;
+    }
+    needsGrad ||= layer.trainableWeights.length > 0;
+  }
+  return t;
+}
+
+/** Splits the encoder's [N, 2L] output into mu and logvar. */
+export function splitMoments(out: tf.Tensor): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  const [mu, logvar] = tf.split(out as tf.Tensor2D, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+  return { mu, logvar };
+}

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import { PACKAGE_VERSION } from '../core/version.js';
+import type { LayerInfo } from './converter.js';
+import { ExportError } from './errors.js';
+import { GraphBuilder, type Value } from './graph-builder.js';
+import { type Dim, encodeModel, makeModel, SUPPORTED_OPSETS } from './onnx-builder.js';
+import { converterFor, supportedLayerClasses } from './registry.js';
+
+/** Options of `exportModel`. */
+export interface ExportOptions {
+  /** Default-domain opset, 13 to 21. */
+  opset: number;
+  /** `dynamic` writes a symbolic batch dimension "N"; a number fixes it. */
+  batch: 'dynamic' | number;
+  /** Names of the graph inputs, in the model's input order; default: the tfjs input names. */
+  inputNames?: readonly string[];
+  /** Names of the graph outputs, in the model's output order; default: the producing layers' names. */
+  outputNames?: readonly string[];
+  /** Key-value pairs written as metadata_props. */
+  metadata?: Readonly<Record<string, string>>;
+  /** The graph's name; default: the model's name. */
+  graphName?: string;
+}
+
+/** Defaults of `exportModel`. */
+export const DEFAULT_EXPORT_OPTIONS: Readonly<ExportOptions> = Object.freeze({ opset: 17, batch: 'dynamic' });
+
+/** The symbolic name of the batch dimension in exported graphs. */
+export const BATCH_DIM = 'N';
+
+function checkOptions(o: ExportOptions): void {
+  if (!SUPPORTED_OPSETS.includes(o.opset)) {
+    throw new ExportError(
+      `cannot export: "opset" must be one of ${SUPPORTED_OPSETS.join(', ')}, got ${o.opset}`,
+    );
+  }
+  if (o.batch !== 'dynamic' && !(Number.isInteger(o.batch) && o.batch > 0)) {
+    throw new ExportError(
+      `cannot export: "batch" must be "dynamic" or a positive integer, got ${String(o.batch)}`,
+    );
+  }
+}
+
+/** The shape tfjs gives a symbolic tensor, with the batch dimension made symbolic or fixed. */
+export function onnxShape(shape: readonly (number | null)[], batch: ExportOptions['batch']): Dim[] {
+  return shape.map((d, i) => (i === 0 ? (batch === 'dynamic' ? BATCH_DIM : batch) : d));
+}
+
+/**
+ * Adds the nodes of a tfjs-layers model to `g`, fed by `inputs` (one per model input), and returns
+ * the values of the model's outputs. Nested models are converted in place.
+ * @throws ExportError for a model that was never built or a layer class with no converter.
+ */
+export function convertLayersModel(
+  g: GraphBuilder,
+  model: tf.LayersModel,
+  inputs: readonly Value[],
+  batch: ExportOptions['batch'],
+): Value[] {
+  if (!model.inputs || model.inputs.length === 0) {
+    throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
+  }
+  if (inputs.length !== model.inputs.length) {
+    throw new ExportError(
+      `cannot export model "${model.name}": it takes ${model.inputs.length} inputs, got ${inputs.length}`,
+    );
+  }
+  const values = new Map<number, Value>();
+  model.inputs.forEach((t, i) => {
+    values.set(t.id, inputs[i] as Value);
+  });
+  for (const layer of model.layers) {
+    const className = layer.getClassName();
+    if (className === 'InputLayer') continue;
+    for (const node of layer.inboundNodes) {
+      const ins = node.inputTensors.map((t) => values.get(t.id));
+      if (ins.length === 0 || ins.some((v) => v === undefined)) continue;
+      if (node.outputTensors.every((t) => values.has(t.id))) continue;
+      let outs: Value[];
+      if (layer instanceof tf.LayersModel) {
+        outs = convertLayersModel(g, layer, ins as Value[], batch);
+      } else {
+        const convert = converterFor(className);
+        if (convert === undefined) {
+          throw new ExportError(
+            `cannot export layer "${layer.name}": class ${className} is not supported; supported classes: ${supportedLayerClasses().join(', ')}`,
+          );
+        }
+        const info: LayerInfo = {
+          layer,
+          name: layer.name,
+          className,
+          config: layer.getConfig() as Record<string, unknown>,
+          outputShapes: node.outputTensors.map((t) => onnxShape(t.shape, batch)),
+        };
+        outs = convert(g, info, ins as Value[]);
+      }
+      node.outputTensors.forEach((t, i) => {
+        const v = outs[i];
+        if (v === undefined) {
+          throw new ExportError(
+            `cannot export layer "${layer.name}": its converter returned ${outs.length} outputs`,
+          );
+        }
+        values.set(t.id, v);
+      });
+    }
+  }
+  return model.outputs.map((t) => {
+    const v = values.get(t.id);
+    if (v === undefined)
+      throw new ExportError(
+        `cannot export model "${model.name}": output ${t.name} is not reachable from its inputs`,
+      );
+    return v;
+  });
+}
+
+/**
+ * Exports a tfjs-layers model (Sequential or functional) to ONNX bytes, without Python.
+ * @throws ExportError for bad options, an unbuilt model, unsupported layers or non-finite weights.
+ */
+export async function exportModel(
+  model: tf.LayersModel,
+  options: Partial<ExportOptions> = {},
+): Promise<Uint8Array> {
+  const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...options };
+  checkOptions(o);
+  if (!model.inputs || model.inputs.length === 0) {
+    throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
+  }
+  const inputNames = o.inputNames ?? model.inputs.map((t) => t.name.replace(/\/.*$/, ''));
+  const outputNames = o.outputNames ?? model.outputs.map((t) => t.name.replace(/\/.*$/, ''));
+  if (inputNames.length !== model.inputs.length) {
+    throw new ExportError(
+      `cannot export: "inputNames" must have ${model.inputs.length} names, got ${inputNames.length}`,
+    );
+  }
+  if (outputNames.length !== model.outputs.length) {
+    throw new ExportError(
+      `cannot export: "outputNames" must have ${model.outputs.length} names, got ${outputNames.length}`,
+    );
+  }
+  const g = new GraphBuilder(o.opset);
+  g.reserve(outputNames);
+  const inputs = model.inputs.map((t, i) => g.input(inputNames[i] as string, onnxShape(t.shape, o.batch)));
+  const outputs = convertLayersModel(g, model, inputs, o.batch);
+  const graph = g.finish(
+    o.graphName ?? model.name,
+    outputs.map((value, i) => ({ value, name: outputNames[i] as string })),
+  );
+  return encodeModel(
+    makeModel({
+      graph,
+      opset: o.opset,
+      producerName: 'vae-onnx',
+      producerVersion: PACKAGE_VERSION,
+      ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+    }),
+  );
+}

@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { MODEL_FILES, type ModelCard } from '../core/card.js';
+import { PACKAGE_VERSION } from '../core/version.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
+import { loadCheckpoint, readCard } from '../train/checkpoint.js';
+import { ExportError } from './errors.js';
+import { convertLayersModel, type ExportOptions, onnxShape } from './export-model.js';
+import { GraphBuilder, type Value } from './graph-builder.js';
+import { attr, encodeModel, makeModel } from './onnx-builder.js';
+
+/** Options of `exportVae`. */
+export interface ExportVaeOptions {
+  /** Default-domain opset, 13 to 21. */
+  opset: number;
+  batch: ExportOptions['batch'];
+}
+
+/** Defaults of `exportVae`: opset 13, symbolic batch. */
+export const DEFAULT_EXPORT_VAE_OPTIONS: Readonly<ExportVaeOptions> = Object.freeze({
+  opset: 13,
+  batch: 'dynamic',
+});
+
+/** The two ONNX files of a VAE, as bytes. */
+export interface VaeOnnx {
+  encoder: Uint8Array;
+  decoder: Uint8Array;
+}
+
+/** The card's essentials, as ONNX metadata_props. */
+export function cardMetadata(card: ModelCard, part: 'encoder' | 'decoder'): Record<string, string> {
+  return {
+    'vae_onnx.part': part,
+    'vae_onnx.arch': card.arch,
+    'vae_onnx.input_shape': JSON.stringify(card.inputShape),
+    'vae_onnx.latent_dim': String(card.latentDim),
+    'vae_onnx.likelihood': card.likelihood,
+    'vae_onnx.dataset': card.dataset,
+  };
+}
+
+function modelBytes(
+  g: GraphBuilder,
+  outputs: { value: Value; name: string }[],
+  card: ModelCard,
+  part: 'encoder' | 'decoder',
+): Uint8Array {
+  const graph = g.finish(part, outputs);
+  return encodeModel(
+    makeModel({
+      graph,
+      opset: g.opset,
+      producerName: 'vae-onnx',
+      producerVersion: PACKAGE_VERSION,
+      metadata: cardMetadata(card, part),
+      docString: `vae-onnx ${part}: ${part === 'encoder' ? 'x -> mu, logvar' : 'z -> x_hat (mean of p(x|z)), logits'}`,
+    }),
+  );
+}
+
+/**
+ * Builds encoder.onnx (x → mu, logvar) and decoder.onnx (z → x_hat, logits) from the VAE's tfjs
+ * networks: the encoder's [mu | logvar] output is split in two, and the decoder's logits go through
+ * a Sigmoid, so x_hat holds Bernoulli probabilities.
+ */
+export function vaeToOnnx(
+  networks: { encoder: tf.LayersModel; decoder: tf.LayersModel },
+  card: ModelCard,
+  options: Partial<ExportVaeOptions> = {},
+): VaeOnnx {
+  const o = { ...DEFAULT_EXPORT_VAE_OPTIONS, ...options };
+  const L = card.latentDim;
+  const enc = new GraphBuilder(o.opset);
+  enc.reserve(['mu', 'logvar']);
+  const x = enc.input('x', onnxShape([null, ...card.inputShape], o.batch));
+  const [moments] = convertLayersModel(enc, networks.encoder, [x], o.batch);
+  if (moments === undefined || moments.shape[1] !== 2 * L) {
+    throw new ExportError(
+      `cannot export the encoder: its output must have ${2 * L} values per example (mu, logvar), got shape [${moments?.shape}]`,
+    );
+  }
+  const batchDim = moments.shape[0] ?? null;
+  const momentShape = [batchDim, L];
+  const split = enc.int64s('moments/split', [L, L]);
+  const [mu, logvar] = enc.node(
+    'Split',
+    [moments.name, split],
+    [
+      { name: 'mu', shape: momentShape },
+      { name: 'logvar', shape: momentShape },
+    ],
+    { name: 'moments/Split', attributes: { axis: attr.int(1) } },
+  ) as [Value, Value];
+
+  const dec = new GraphBuilder(o.opset);
+  dec.reserve(['x_hat', 'logits']);
+  const z = dec.input('z', onnxShape([null, L], o.batch));
+  const [logits] = convertLayersModel(dec, networks.decoder, [z], o.batch);
+  if (logits === undefined) throw new ExportError('cannot export the decoder: it has no output');
+  const [xHat] = dec.node('Sigmoid', [logits.name], [{ name: 'x_hat', shape: logits.shape }], {
+    name: 'x_hat/Sigmoid',
+  }) as [Value];
+  return {
+    encoder: modelBytes(
+      enc,
+      [
+        { value: mu, name: 'mu' },
+        { value: logvar, name: 'logvar' },
+      ],
+      card,
+      'encoder',
+    ),
+    decoder: modelBytes(
+      dec,
+      [
+        { value: xHat, name: 'x_hat' },
+        { value: logits, name: 'logits' },
+      ],
+      card,
+      'decoder',
+    ),
+  };
+}
+
+/**
+ * Exports a trained model directory: reads card.json and the tfjs checkpoint, and writes
+ * encoder.onnx and decoder.onnx next to them, each atomically (both are built before either is written).
+ */
+export async function exportVae(modelDir: string, options: Partial<ExportVaeOptions> = {}): Promise<VaeOnnx> {
+  const card = await readCard(modelDir);
+  const networks = await loadCheckpoint(modelDir);
+  try {
+    const onnx = vaeToOnnx(networks, card, options);
+    await writeFileAtomic(join(modelDir, MODEL_FILES.encoderOnnx), onnx.encoder);
+    await writeFileAtomic(join(modelDir, MODEL_FILES.decoderOnnx), onnx.decoder);
+    return onnx;
+  } finally {
+    networks.encoder.dispose();
+    networks.decoder.dispose();
+  }
+}

@@ -1,0 +1,180 @@
+import type onnxProto from 'onnx-proto';
+import { ExportError } from './errors.js';
+import {
+  type AttributeValue,
+  DataType,
+  type Dim,
+  makeGraph,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+  type TensorData,
+} from './onnx-builder.js';
+
+type GraphProto = onnxProto.onnx.IGraphProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+
+/** A tensor of the graph under construction: its name and, where known, its shape (batch first). */
+export interface Value {
+  name: string;
+  shape: Dim[];
+}
+
+/**
+ * The ONNX graph under construction: nodes, initializers and known shapes. Converters add to it
+ * through `node` and `constant`; `finish` prunes what the outputs do not need and names the outputs.
+ */
+export class GraphBuilder {
+  readonly opset: number;
+  private readonly nodes: NodeProto[] = [];
+  private readonly initializers = new Map<string, TensorProto>();
+  private readonly shapes = new Map<string, Dim[]>();
+  private readonly used = new Set<string>();
+  private readonly reserved = new Set<string>();
+  private readonly produced = new Set<string>();
+  private readonly inputs: Value[] = [];
+
+  constructor(opset: number) {
+    this.opset = opset;
+  }
+
+  /** A name not used yet in this graph, derived from `base`. */
+  unique(base: string): string {
+    if (this.reserved.has(base) && !this.produced.has(base)) {
+      this.produced.add(base);
+      return base;
+    }
+    let name = base;
+    for (let k = 1; this.used.has(name); k++) name = `${base}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** Declares a graph input. */
+  input(name: string, shape: Dim[]): Value {
+    if (this.used.has(name)) throw new ExportError(`cannot export: the input name "${name}" is used twice`);
+    this.used.add(name);
+    const value = { name, shape };
+    this.inputs.push(value);
+    this.shapes.set(name, shape);
+    return value;
+  }
+
+  /** Adds an initializer and returns its (unique) name. */
+  constant(base: string, dims: readonly number[], data: TensorData, dataType?: number): string {
+    const name = this.unique(base);
+    this.initializers.set(name, makeTensor(name, dims, data, dataType));
+    return name;
+  }
+
+  /** An int64 initializer, for shapes, axes and split sizes. */
+  int64s(base: string, values: readonly number[]): string {
+    return this.constant(
+      base,
+      [values.length],
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
+  }
+
+  /**
+   * Adds a node and returns its output values.
+   * @param outputs - base names of the outputs (made unique) with their shapes where known.
+   * @throws ExportError when the op needs a higher opset than the graph's.
+   */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly { name: string; shape?: Dim[] }[],
+    options: { name: string; attributes?: Record<string, AttributeValue>; minOpset?: number },
+  ): Value[] {
+    if (options.minOpset !== undefined && this.opset < options.minOpset) {
+      throw new ExportError(
+        `cannot export ${options.name}: ${opType} needs opset ${options.minOpset} or higher, the export targets opset ${this.opset}`,
+      );
+    }
+    const values = outputs.map((o) => ({ name: this.unique(o.name), shape: o.shape ?? [] }));
+    for (const v of values) if (v.shape.length > 0) this.shapes.set(v.name, v.shape);
+    this.nodes.push(
+      makeNode(
+        opType,
+        inputs,
+        values.map((v) => v.name),
+        this.unique(options.name),
+        options.attributes,
+      ),
+    );
+    return values;
+  }
+
+  /** The known shape of a value, or [] when unknown. */
+  shapeOf(name: string): Dim[] {
+    return this.shapes.get(name) ?? [];
+  }
+
+  /** Keeps names for the graph's outputs, so that no intermediate tensor takes them first. */
+  reserve(names: readonly string[]): void {
+    for (const name of names) {
+      if (this.used.has(name)) throw new ExportError(`cannot export: the name "${name}" is used twice`);
+      this.used.add(name);
+      this.reserved.add(name);
+    }
+  }
+
+  /**
+   * Completes the graph: gives the chosen outputs their names, keeps only the nodes and
+   * initializers that the outputs need, and records value_info for every intermediate tensor whose
+   * shape is known.
+   */
+  finish(name: string, outputs: readonly { value: Value; name: string }[]): GraphProto {
+    const claimed = new Set<string>();
+    for (const o of outputs) {
+      const producer = this.nodes.find((n) => n.output?.includes(o.value.name));
+      if (producer && !claimed.has(o.value.name) && o.value.name !== o.name) {
+        this.rename(o.value.name, o.name);
+      } else if (o.value.name !== o.name) {
+        // A graph input or a tensor that is already another output: copy it under the new name.
+        this.nodes.push(makeNode('Identity', [o.value.name], [o.name], this.unique(`${o.name}/Identity`)));
+        this.shapes.set(o.name, this.shapeOf(o.value.name));
+      }
+      claimed.add(o.value.name);
+      claimed.add(o.name);
+    }
+    const needed = new Set(outputs.map((o) => o.name));
+    const kept: NodeProto[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i] as NodeProto;
+      if (!(node.output ?? []).some((out) => needed.has(out))) continue;
+      kept.push(node);
+      for (const input of node.input ?? []) needed.add(input);
+    }
+    kept.reverse();
+    const outputNames = new Set(outputs.map((o) => o.name));
+    const intermediate = kept
+      .flatMap((n) => n.output ?? [])
+      .filter((n) => !outputNames.has(n) && this.shapeOf(n).length > 0);
+    return makeGraph({
+      name,
+      nodes: kept,
+      inputs: this.inputs.map((v) => makeValueInfo(v.name, DataType.FLOAT, v.shape)),
+      outputs: outputs.map((o) => makeValueInfo(o.name, DataType.FLOAT, this.shapeOf(o.name))),
+      initializers: [...this.initializers.values()].filter((t) => needed.has(t.name as string)),
+      valueInfo: intermediate.map((n) => makeValueInfo(n, DataType.FLOAT, this.shapeOf(n))),
+    });
+  }
+
+  private rename(from: string, to: string): void {
+    if (this.used.has(to) && !(this.reserved.has(to) && !this.produced.has(to))) {
+      throw new ExportError(`cannot export: the output name "${to}" is already used inside the graph`);
+    }
+    const swap = (names: string[] | null | undefined) => names?.map((n) => (n === from ? to : n)) ?? [];
+    for (const node of this.nodes) {
+      node.input = swap(node.input);
+      node.output = swap(node.output);
+    }
+    const shape = this.shapes.get(from);
+    if (shape) this.shapes.set(to, shape);
+    this.used.add(to);
+    this.produced.add(to);
+  }
+}

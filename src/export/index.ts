@@ -1,0 +1,32 @@
+export { emitActivation, SUPPORTED_ACTIVATIONS } from './activations.js';
+export type { LayerConverter, LayerInfo } from './converter.js';
+export { layerWeights, onlyInput } from './converter.js';
+export { ExportError } from './errors.js';
+export type { ExportOptions } from './export-model.js';
+export {
+  BATCH_DIM,
+  convertLayersModel,
+  DEFAULT_EXPORT_OPTIONS,
+  exportModel,
+  onnxShape,
+} from './export-model.js';
+export type { ExportVaeOptions, VaeOnnx } from './export-vae.js';
+export { cardMetadata, DEFAULT_EXPORT_VAE_OPTIONS, exportVae, vaeToOnnx } from './export-vae.js';
+export type { Value } from './graph-builder.js';
+export { GraphBuilder } from './graph-builder.js';
+export type { AttributeValue, Dim, GraphParts, ModelParts, TensorData } from './onnx-builder.js';
+export {
+  attr,
+  DataType,
+  decodeModel,
+  encodeModel,
+  makeGraph,
+  makeModel,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+  OPSET_IR_VERSION,
+  onnx,
+  SUPPORTED_OPSETS,
+} from './onnx-builder.js';
+export { converterFor, registerConverter, supportedLayerClasses } from './registry.js';

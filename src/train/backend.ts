@@ -40,7 +40,10 @@ export async function selectBackend(wanted: BackendName | 'auto' = 'auto'): Prom
       await tryBackend(name);
       return { name, skipped };
     } catch (error) {
-      skipped.push({ name, reason: (error as Error).message.split('\n')[0] ?? String(error) });
+      const e = error as Error & { code?: string };
+      const reason =
+        e.code === 'ERR_MODULE_NOT_FOUND' ? 'not installed' : (e.message.split('\n')[0] ?? String(e));
+      skipped.push({ name, reason });
     }
   }
   const tried = skipped.map((s) => `[${s.name}] ${s.reason}`).join(', ');

@@ -17,6 +17,7 @@ export type { ElboReport, EvaluateOptions } from './evaluate.js';
 export { evaluateElbo } from './evaluate.js';
 export type { IdxArray } from './idx-reader.js';
 export { parseIdx, readIdxFile } from './idx-reader.js';
+export { type TfjsEncoding, tfjsDecode, tfjsEncode } from './infer.js';
 export type { VaeNetworks, VaeShape } from './model.js';
 export { applyForTraining, buildMlpVae, splitMoments } from './model.js';
 export type { EpochReport, StepProgress, TrainOptions, TrainResult } from './train.js';

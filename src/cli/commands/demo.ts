@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { sizeOf } from '../../core/card.js';
+import { normalArray } from '../../core/random.js';
+import { exportVae } from '../../export/index.js';
+import { writeFileAtomic } from '../../node/atomic-write.js';
+import { imageGrid } from '../../node/png.js';
+import { compareRuntimes } from '../../parity/runtime-parity.js';
+import { VaeModel } from '../../runtime/node.js';
+import { loadDataset } from '../../train/index.js';
+import { type Command, stringFlag } from '../args.js';
+import { note, out } from '../output.js';
+import { TRAIN_FLAGS, trainOptionsFrom, trainWithProgress } from './train.js';
+
+/** Parity tolerance of the demo: max abs difference between any two runtimes. */
+export const DEMO_TOLERANCE = 1e-5;
+
+/** `vae demo`: the main job on the embedded default, end to end. */
+export const demoCommand: Command = {
+  name: 'demo',
+  summary:
+    'train on mnist-mini, export to ONNX, check tfjs = onnxruntime-node = onnxruntime-web, draw samples',
+  usage: '--out DIR [training options]',
+  flags: {
+    out: { type: 'string', value: 'DIR', description: 'model directory to write (required)' },
+    ...TRAIN_FLAGS,
+  },
+  details:
+    'Writes card.json, tfjs/, encoder.onnx, decoder.onnx, samples.png and reconstructions.png into DIR.\n' +
+    `Exits with code 1 when two runtimes differ by more than ${DEMO_TOLERANCE} on any output.`,
+  async run(args) {
+    const dir = stringFlag('demo', args, 'out');
+    const started = performance.now();
+    const result = await trainWithProgress({ ...trainOptionsFrom('demo', args), out: dir });
+    const card = result.card;
+    await exportVae(dir, { opset: 13 });
+    note(`wrote ${join(dir, 'encoder.onnx')} and ${join(dir, 'decoder.onnx')}`);
+
+    const data = await loadDataset(card.dataset);
+    const n = 64;
+    const D = sizeOf(card.inputShape);
+    // Every stride-th test image, so that the pictures show every class.
+    const stride = Math.max(1, Math.floor(data.test.count / n));
+    const xData = new Float32Array(n * D);
+    for (let i = 0; i < n; i++)
+      xData.set(data.test.images.subarray(i * stride * D, (i * stride + 1) * D), i * D);
+    const x = { data: xData, shape: [n, ...card.inputShape] };
+    const z = { data: normalArray(n * card.latentDim, 1234), shape: [n, card.latentDim] };
+    const rows = await compareRuntimes(dir, x, z);
+    for (const r of rows) {
+      note(
+        `  ${r.runtime.padEnd(22)} vs ${r.reference.padEnd(22)} ${r.tensor.padEnd(6)} max |Δ| ${r.maxAbs.toExponential(2)}`,
+      );
+    }
+    const worst = rows.reduce((a, b) => (b.maxAbs > a.maxAbs || Number.isNaN(b.maxAbs) ? b : a));
+    const ok = worst.maxAbs <= DEMO_TOLERANCE;
+    out(
+      `parity: tfjs, onnxruntime-node and onnxruntime-web on ${n} test images and ${n} latent codes: largest difference ${worst.maxAbs.toExponential(2)} (${worst.runtime} vs ${worst.reference}, ${worst.tensor}); tolerance ${DEMO_TOLERANCE}: ${ok ? 'ok' : 'FAILED'}`,
+    );
+
+    const model = await VaeModel.load(dir, { backend: 'cpu' });
+    try {
+      const samples = await model.sample(64, { seed: 0 });
+      await writeFileAtomic(
+        join(dir, 'samples.png'),
+        imageGrid(samples.x.data, samples.x.shape, { columns: 8 }),
+      );
+      const k = 32;
+      const originals = x.data.subarray(0, k * D);
+      const recon = await model.reconstruct({ data: originals, shape: [k, ...card.inputShape] });
+      // Rows of 8: originals, then their reconstructions underneath.
+      const paired = new Float32Array(2 * k * D);
+      for (let r = 0; r < k / 8; r++) {
+        paired.set(originals.subarray(r * 8 * D, (r + 1) * 8 * D), 2 * r * 8 * D);
+        paired.set(recon.data.subarray(r * 8 * D, (r + 1) * 8 * D), (2 * r + 1) * 8 * D);
+      }
+      await writeFileAtomic(
+        join(dir, 'reconstructions.png'),
+        imageGrid(paired, [2 * k, ...card.inputShape], { columns: 8 }),
+      );
+    } finally {
+      await model.dispose();
+    }
+    note(
+      `wrote ${join(dir, 'samples.png')} and ${join(dir, 'reconstructions.png')} (odd rows: test images, even rows: reconstructions)`,
+    );
+    out(`demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; model directory: ${dir}`);
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,44 @@
+import { writeFileAtomic } from '../../node/atomic-write.js';
+import { imageGrid } from '../../node/png.js';
+import { type NodeBackend, VaeModel } from '../../runtime/node.js';
+import { type Command, choiceFlag, intFlag, onePositional, stringFlag } from '../args.js';
+import { note } from '../output.js';
+
+/** `vae sample DIR`: decode seeded draws from the prior into a PNG grid. */
+export const sampleCommand: Command = {
+  name: 'sample',
+  summary: 'decode random latent codes into a PNG grid of samples',
+  usage: 'DIR [--n N] [--seed S] [--png FILE] [--backend cpu|cuda|wasm]',
+  flags: {
+    n: { type: 'string', value: 'N', description: 'number of samples', default: '64' },
+    seed: { type: 'string', value: 'S', description: 'seed of the latent draws', default: '0' },
+    png: { type: 'string', value: 'FILE', description: 'PNG file to write', default: 'DIR/samples.png' },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      description: 'onnxruntime backend: cpu, cuda, wasm',
+      default: 'cpu',
+    },
+  },
+  async run(args) {
+    const dir = onePositional('sample', args, 'model directory');
+    const n = intFlag('sample', args, 'n', 1, 10_000);
+    const seed = intFlag('sample', args, 'seed', 0);
+    const backend = choiceFlag<NodeBackend>('sample', args, 'backend', ['cpu', 'cuda', 'wasm']);
+    const png = stringFlag('sample', args, 'png').replace(/^DIR\//, `${dir}/`);
+    const model = await VaeModel.load(dir, { backend });
+    try {
+      const { x } = await model.sample(n, { seed });
+      if (model.inputShape.length !== 3) {
+        throw new Error(
+          `cannot draw samples as images: the model's examples have shape [${model.inputShape}], not [H, W, C]`,
+        );
+      }
+      await writeFileAtomic(png, imageGrid(x.data, x.shape));
+      note(`wrote ${png}: ${n} samples (seed ${seed}) decoded on ${model.backend}`);
+    } finally {
+      await model.dispose();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { compareArrays, type Difference } from '../core/compare.js';
+import { type NodeBackend, VaeModel } from '../runtime/node.js';
+import type { Batch } from '../runtime/tensor-input.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { tfjsDecode, tfjsEncode } from '../train/infer.js';
+
+/** The outputs of one runtime for the parity inputs. */
+export interface RuntimeOutputs {
+  runtime: string;
+  mu: Float32Array;
+  logvar: Float32Array;
+  x_hat: Float32Array;
+}
+
+/** One compared pair: a runtime against a reference, for one tensor. */
+export interface ParityRow extends Difference {
+  runtime: string;
+  reference: string;
+  tensor: 'mu' | 'logvar' | 'x_hat';
+}
+
+/** Runs the tfjs checkpoint of a model directory on `x` (encoder) and `z` (decoder). */
+export async function runTfjs(dir: string, x: Batch, z: Batch): Promise<RuntimeOutputs> {
+  const nets = await loadCheckpoint(dir);
+  try {
+    const { mu, logvar } = tfjsEncode(nets.encoder, x.data, x.shape);
+    return {
+      runtime: `tfjs-${tf.getBackend()}`,
+      mu,
+      logvar,
+      x_hat: tfjsDecode(nets.decoder, z.data, z.shape),
+    };
+  } finally {
+    nets.encoder.dispose();
+    nets.decoder.dispose();
+  }
+}
+
+/** Runs the ONNX files of a model directory on one onnxruntime backend of the Node door. */
+export async function runOnnx(
+  dir: string,
+  backend: NodeBackend,
+  x: Batch,
+  z: Batch,
+): Promise<RuntimeOutputs> {
+  const model = await VaeModel.load(dir, { backend });
+  try {
+    const { mu, logvar } = await model.encode(x);
+    const xHat = await model.decode(z);
+    return { runtime: model.backend, mu: mu.data, logvar: logvar.data, x_hat: xHat.data };
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Compares every tensor of `runtime` against `reference`. */
+export function compareOutputs(runtime: RuntimeOutputs, reference: RuntimeOutputs): ParityRow[] {
+  return (['mu', 'logvar', 'x_hat'] as const).map((tensor) => ({
+    runtime: runtime.runtime,
+    reference: reference.runtime,
+    tensor,
+    ...compareArrays(runtime[tensor], reference[tensor]),
+  }));
+}
+
+/**
+ * Runs tfjs, onnxruntime-node (cpu) and onnxruntime-web (wasm, in Node) on the same inputs and
+ * compares every pair of runtimes on every tensor.
+ */
+export async function compareRuntimes(dir: string, x: Batch, z: Batch): Promise<ParityRow[]> {
+  const tfjs = await runTfjs(dir, x, z);
+  const node = await runOnnx(dir, 'cpu', x, z);
+  const web = await runOnnx(dir, 'wasm', x, z);
+  return [...compareOutputs(node, tfjs), ...compareOutputs(web, tfjs), ...compareOutputs(web, node)];
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { inflateSync } from 'node:zlib';
+import { COMMANDS } from '../src/cli/cli.js';
+import { exportVae } from '../src/export/index.js';
+import { tempDir, trainTiny } from './helpers/fixtures.js';
+
+const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+
+function vae(...args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Reads a PNG's size and its inflated scanlines; checks signature and every chunk's CRC on the way. */
+function readPng(bytes: Buffer): { width: number; height: number; raw: Buffer } {
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Buffer[] = [];
+  while (offset < bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    const data = bytes.subarray(offset + 8, offset + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+    }
+    if (type === 'IDAT') idat.push(data);
+    offset += 12 + length;
+  }
+  return { width, height, raw: inflateSync(Buffer.concat(idat)) };
+}
+
+describe('vae CLI', () => {
+  test('--help works on every command and lists its flags', () => {
+    for (const cmd of COMMANDS) {
+      const r = vae(cmd.name, '--help');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`usage: vae ${cmd.name}`));
+      for (const flag of Object.keys(cmd.flags)) assert.ok(r.stdout.includes(`--${flag}`), `${cmd.name} --help lacks --${flag}`);
+    }
+    assert.match(vae('--help').stdout, /train.*\n.*export/s);
+  });
+
+  test('an unknown flag is one clear line, exit code 2, no stack', () => {
+    const r = vae('train', '--out', '/tmp/x', '--epoch', '3');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /vae train: Unknown option '--epoch'/);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+  });
+
+  test('a bad flag value names the flag, the expectation and the value', () => {
+    const r = vae('train', '--out', '/tmp/x', '--epochs', 'ten');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--epochs must be an integer >= 1, got "ten"/);
+    assert.match(vae('demo').stderr, /vae demo: --out is required/);
+    assert.match(vae('launch').stderr, /unknown command "launch"; expected one of train, export, sample, demo/);
+  });
+
+  test('an unknown dataset lists the known ones and writes nothing', () => {
+    const out = join(tempDir(), 'model');
+    const r = vae('train', '--out', out, '--dataset', 'cifar10');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: cannot load dataset "cifar10": unknown name; expected one of mnist-mini/);
+    assert.equal(existsSync(join(out, 'card.json')), false);
+  });
+
+  describe('with a trained model', () => {
+    let dir: string;
+    before(async () => {
+      dir = await trainTiny();
+      await exportVae(dir);
+    });
+
+    test('sample writes a PNG grid of the requested size', () => {
+      const png = join(tempDir(), 'grid.png');
+      const r = vae('sample', dir, '--n', '6', '--seed', '3', '--png', png);
+      assert.equal(r.code, 0, r.stderr);
+      const { width, height, raw } = readPng(readFileSync(png));
+      // 3 columns × (28·2 + 2) + 2 = 176 wide; 2 rows → 118 high; one filter byte per scanline.
+      assert.equal(width, 176);
+      assert.equal(height, 118);
+      assert.equal(raw.length, height * (width + 1));
+      assert.ok(raw.some((v, i) => i % (width + 1) !== 0 && v > 32), 'the grid holds drawn pixels');
+    });
+
+    test('export rewrites the ONNX files; a failed export of a broken dir keeps them', () => {
+      assert.equal(vae('export', dir, '--opset', '15').code, 0);
+      const before = readFileSync(join(dir, 'encoder.onnx'));
+      const r = vae('export', join(dir, 'nope'));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot read model card .*nope\/card\.json/);
+      assert.deepEqual(readFileSync(join(dir, 'encoder.onnx')), before);
+      assert.match(vae('export', dir, '--opset', '9').stderr, /--opset must be an integer from 13 to 21, got "9"/);
+    });
+
+    test('sample on a directory without decoder.onnx names the file', () => {
+      const r = vae('sample', tempDir());
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot read decoder\.onnx/);
+    });
+  });
+});

@@ -42,7 +42,8 @@ describe('vae CLI', () => {
       const r = vae(cmd.name, '--help');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`usage: vae ${cmd.name}`));
-      for (const flag of Object.keys(cmd.flags)) assert.ok(r.stdout.includes(`--${flag}`), `${cmd.name} --help lacks --${flag}`);
+      for (const flag of Object.keys(cmd.flags))
+        assert.ok(r.stdout.includes(`--${flag}`), `${cmd.name} --help lacks --${flag}`);
     }
     assert.match(vae('--help').stdout, /train.*\n.*export/s);
   });
@@ -59,7 +60,10 @@ describe('vae CLI', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--epochs must be an integer >= 1, got "ten"/);
     assert.match(vae('demo').stderr, /vae demo: --out is required/);
-    assert.match(vae('launch').stderr, /unknown command "launch"; expected one of train, export, sample, demo/);
+    assert.match(
+      vae('launch').stderr,
+      /unknown command "launch"; expected one of train, export, sample, demo/,
+    );
   });
 
   test('an unknown dataset lists the known ones and writes nothing', () => {
@@ -86,7 +90,10 @@ describe('vae CLI', () => {
       assert.equal(width, 176);
       assert.equal(height, 118);
       assert.equal(raw.length, height * (width + 1));
-      assert.ok(raw.some((v, i) => i % (width + 1) !== 0 && v > 32), 'the grid holds drawn pixels');
+      assert.ok(
+        raw.some((v, i) => i % (width + 1) !== 0 && v > 32),
+        'the grid holds drawn pixels',
+      );
     });
 
     test('export rewrites the ONNX files; a failed export of a broken dir keeps them', () => {
@@ -96,7 +103,10 @@ describe('vae CLI', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /cannot read model card .*nope\/card\.json/);
       assert.deepEqual(readFileSync(join(dir, 'encoder.onnx')), before);
-      assert.match(vae('export', dir, '--opset', '9').stderr, /--opset must be an integer from 13 to 21, got "9"/);
+      assert.match(
+        vae('export', dir, '--opset', '9').stderr,
+        /--opset must be an integer from 13 to 21, got "9"/,
+      );
     });
 
     test('sample on a directory without decoder.onnx names the file', () => {

@@ -34,7 +34,9 @@ describe('negative ELBO', () => {
   const D = 50;
   const L = 6;
   // Logits include large magnitudes, where the naive form log(sigmoid(l)) overflows in float32.
-  const logits = Array.from({ length: N * D }, (_, i) => (i % 17 === 0 ? (i % 2 ? 60 : -60) : 6 * (rng.uniform() - 0.5)));
+  const logits = Array.from({ length: N * D }, (_, i) =>
+    i % 17 === 0 ? (i % 2 ? 60 : -60) : 6 * (rng.uniform() - 0.5),
+  );
   const x = Array.from({ length: N * D }, () => rng.uniform());
   const mu = Array.from({ length: N * L }, () => 2 * (rng.uniform() - 0.5));
   const logvar = Array.from({ length: N * L }, () => 3 * (rng.uniform() - 0.5));
@@ -43,26 +45,39 @@ describe('negative ELBO', () => {
     const got = tf.tidy(() => bernoulliNll(tf.tensor2d(logits, [N, D]), tf.tensor2d(x, [N, D])).arraySync());
     for (let n = 0; n < N; n++) {
       const want = bernoulliNll64(logits.slice(n * D, (n + 1) * D), x.slice(n * D, (n + 1) * D));
-      assert.ok(Math.abs((got[n] as number) - want) <= 1e-5 * Math.max(1, want), `example ${n}: ${got[n]} vs ${want}`);
+      assert.ok(
+        Math.abs((got[n] as number) - want) <= 1e-5 * Math.max(1, want),
+        `example ${n}: ${got[n]} vs ${want}`,
+      );
     }
   });
 
   test('Bernoulli NLL stays finite for logits of ±100', () => {
-    const got = tf.tidy(() => bernoulliNll(tf.tensor2d([100, -100], [1, 2]), tf.tensor2d([0, 1], [1, 2])).arraySync());
+    const got = tf.tidy(() =>
+      bernoulliNll(tf.tensor2d([100, -100], [1, 2]), tf.tensor2d([0, 1], [1, 2])).arraySync(),
+    );
     assert.ok(Math.abs((got[0] as number) - 200) < 1e-3, String(got[0]));
   });
 
   test('analytic KL to N(0, I) matches a float64 computation per example', () => {
-    const got = tf.tidy(() => klStandardNormal(tf.tensor2d(mu, [N, L]), tf.tensor2d(logvar, [N, L])).arraySync());
+    const got = tf.tidy(() =>
+      klStandardNormal(tf.tensor2d(mu, [N, L]), tf.tensor2d(logvar, [N, L])).arraySync(),
+    );
     for (let n = 0; n < N; n++) {
       const want = kl64(mu.slice(n * L, (n + 1) * L), logvar.slice(n * L, (n + 1) * L));
-      assert.ok(Math.abs((got[n] as number) - want) <= 1e-5 * Math.max(1, want), `example ${n}: ${got[n]} vs ${want}`);
+      assert.ok(
+        Math.abs((got[n] as number) - want) <= 1e-5 * Math.max(1, want),
+        `example ${n}: ${got[n]} vs ${want}`,
+      );
     }
   });
 
   test('KL is zero exactly at the prior', () => {
     const got = tf.tidy(() => klStandardNormal(tf.zeros([2, L]), tf.zeros([2, L])).arraySync());
-    assert.ok(got.every((v) => v === 0), String(got));
+    assert.ok(
+      got.every((v) => v === 0),
+      String(got),
+    );
   });
 
   test('negElbo = recon + KL, with images shaped [N, H, W, C]', () => {
@@ -80,7 +95,9 @@ describe('negative ELBO', () => {
         bernoulliNll64(logits.slice(n * D, (n + 1) * D), x.slice(n * D, (n + 1) * D)) +
         kl64(mu.slice(n * L, (n + 1) * L), logvar.slice(n * L, (n + 1) * L));
       assert.ok(Math.abs((terms.negElbo[n] as number) - want) <= 1e-5 * want);
-      assert.ok(Math.abs((terms.recon[n] as number) + (terms.kl[n] as number) - (terms.negElbo[n] as number)) < 1e-3);
+      assert.ok(
+        Math.abs((terms.recon[n] as number) + (terms.kl[n] as number) - (terms.negElbo[n] as number)) < 1e-3,
+      );
     }
   });
 });

@@ -21,7 +21,10 @@ describe('train → export → run: tfjs, onnxruntime-node and onnxruntime-web a
       const card = await readCard(dir);
       const data = await loadDataset('mnist-mini');
       const D = sizeOf(card.inputShape);
-      const x = { data: data.test.images.slice(100 * D, (100 + batch) * D), shape: [batch, ...card.inputShape] };
+      const x = {
+        data: data.test.images.slice(100 * D, (100 + batch) * D),
+        shape: [batch, ...card.inputShape],
+      };
       const z = { data: normalArray(batch * card.latentDim, batch), shape: [batch, card.latentDim] };
       const tfjs = await runTfjs(dir, x, z);
       const node = await runOnnx(dir, 'cpu', x, z);
@@ -32,7 +35,11 @@ describe('train → export → run: tfjs, onnxruntime-node and onnxruntime-web a
         assert.equal(out.mu.length, batch * card.latentDim);
         assert.equal(out.x_hat.length, batch * D);
       }
-      const rows = [...compareOutputs(node, tfjs), ...compareOutputs(web, tfjs), ...compareOutputs(web, node)];
+      const rows = [
+        ...compareOutputs(node, tfjs),
+        ...compareOutputs(web, tfjs),
+        ...compareOutputs(web, node),
+      ];
       for (const r of rows) {
         assert.ok(r.maxAbs <= TOLERANCE, `${r.runtime} vs ${r.reference} on ${r.tensor}: ${r.maxAbs}`);
       }

@@ -3,16 +3,36 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import type onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { decodeModel, ExportError, exportModel, exportVae, supportedLayerClasses } from '../src/export/index.js';
+import {
+  decodeModel,
+  ExportError,
+  exportModel,
+  exportVae,
+  supportedLayerClasses,
+} from '../src/export/index.js';
 import { readCard, selectBackend } from '../src/train/index.js';
 import { tempDir, trainTiny } from './helpers/fixtures.js';
 import { checkWithReferenceChecker } from './helpers/onnx-checker.js';
 
 function seededMlp(seed: number): tf.Sequential {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ units: 6, inputShape: [4], activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  m.add(tf.layers.dense({ units: 3, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
+  m.add(
+    tf.layers.dense({
+      units: 6,
+      inputShape: [4],
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 3,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
   return m;
 }
 
@@ -31,14 +51,26 @@ describe('exportVae', () => {
     const card = await readCard(dir);
     const enc = decodeModel(readFileSync(join(dir, 'encoder.onnx')));
     const dec = decodeModel(readFileSync(join(dir, 'decoder.onnx')));
-    const dims = (vi: { type?: { tensorType?: { shape?: { dim?: { dimParam?: string; dimValue?: unknown }[] } } } | null }) =>
+    const dims = (vi: onnxProto.onnx.IValueInfoProto) =>
       vi.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue));
-    assert.deepEqual(enc.graph?.input?.map((v) => v.name), ['x']);
-    assert.deepEqual(enc.graph?.output?.map((v) => v.name), ['mu', 'logvar']);
+    assert.deepEqual(
+      enc.graph?.input?.map((v) => v.name),
+      ['x'],
+    );
+    assert.deepEqual(
+      enc.graph?.output?.map((v) => v.name),
+      ['mu', 'logvar'],
+    );
     assert.deepEqual(dims(enc.graph?.input?.[0] ?? {}), ['N', 28, 28, 1]);
     assert.deepEqual(dims(enc.graph?.output?.[0] ?? {}), ['N', card.latentDim]);
-    assert.deepEqual(dec.graph?.input?.map((v) => v.name), ['z']);
-    assert.deepEqual(dec.graph?.output?.map((v) => v.name), ['x_hat', 'logits']);
+    assert.deepEqual(
+      dec.graph?.input?.map((v) => v.name),
+      ['z'],
+    );
+    assert.deepEqual(
+      dec.graph?.output?.map((v) => v.name),
+      ['x_hat', 'logits'],
+    );
     assert.deepEqual(dims(dec.graph?.output?.[0] ?? {}), ['N', 28, 28, 1]);
     assert.equal(Number(enc.opsetImport[0]?.version), 13);
     const meta = Object.fromEntries(dec.metadataProps.map((p) => [p.key, p.value]));
@@ -81,7 +113,8 @@ describe('exportModel', () => {
     const x = Float32Array.from({ length: 5 * 4 }, (_, i) => Math.sin(i));
     const want = tf.tidy(() => (model.predict(tf.tensor2d(x, [5, 4])) as tf.Tensor).dataSync());
     const session = await ort.InferenceSession.create(bytes);
-    const got = (await session.run({ input: new ort.Tensor('float32', x, [5, 4]) })).probs?.data as Float32Array;
+    const got = (await session.run({ input: new ort.Tensor('float32', x, [5, 4]) })).probs
+      ?.data as Float32Array;
     await session.release();
     assert.equal(got.length, want.length);
     got.forEach((v, i) => {
@@ -108,10 +141,18 @@ describe('exportModel', () => {
     const poisoned = kernel.arraySync() as number[][];
     (poisoned[2] as number[])[1] = Number.NaN;
     layer.setWeights([tf.tensor2d(poisoned), bias]);
-    await assert.rejects(exportModel(model), (e: Error) => e instanceof ExportError && new RegExp(`layer "${layer.name}".*holds NaN at flat index 7`).test(e.message));
+    await assert.rejects(
+      exportModel(model),
+      (e: Error) =>
+        e instanceof ExportError &&
+        new RegExp(`layer "${layer.name}".*holds NaN at flat index 7`).test(e.message),
+    );
   });
 
   test('an unknown opset is a clear ExportError', async () => {
-    await assert.rejects(exportModel(seededMlp(3), { opset: 11 }), /"opset" must be one of 13, 14, 15, 16, 17, 18, 19, 20, 21, got 11/);
+    await assert.rejects(
+      exportModel(seededMlp(3), { opset: 11 }),
+      /"opset" must be one of 13, 14, 15, 16, 17, 18, 19, 20, 21, got 11/,
+    );
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { normalArray } from '../src/core/random.js';
-import { selectBackend } from '../src/train/index.js';
 import { fastDense } from '../src/train/fast-dense.js';
+import { selectBackend } from '../src/train/index.js';
 
 function maxAbs(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
@@ -20,8 +20,10 @@ describe('fastDense', () => {
       const w = tf.tensor2d(normalArray(13 * 5, 2), [13, 5]);
       const b = tf.tensor1d(normalArray(5, 3));
       const dy = tf.tensor2d(normalArray(7 * 5, 4), [7, 5]);
-      const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor) => (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
-        tf.sum(tf.mul(f(xs as tf.Tensor2D, ws as tf.Tensor2D, bs as tf.Tensor1D), dy));
+      const loss =
+        (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor) =>
+        (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+          tf.sum(tf.mul(f(xs as tf.Tensor2D, ws as tf.Tensor2D, bs as tf.Tensor1D), dy));
       const reference = tf.grads(loss((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, w, b]);
       const fast = tf.grads(loss((xx, ww, bb) => fastDense(xx, ww, bb, inputNeedsGrad)))([x, w, b]);
       assert.ok(maxAbs(fastDense(x, w, b, inputNeedsGrad), tf.add(tf.matMul(x, w), b)) === 0);

@@ -53,7 +53,10 @@ describe('IDX reader', () => {
     bytes[0] = 0x1a;
     assert.throws(
       () => parseIdx(bytes, 'images.idx'),
-      (e: Error) => e instanceof DataError && /images\.idx/.test(e.message) && /bad magic number 0x1a000803/.test(e.message),
+      (e: Error) =>
+        e instanceof DataError &&
+        /images\.idx/.test(e.message) &&
+        /bad magic number 0x1a000803/.test(e.message),
     );
     const unknownType = idxBytes(0x07, [2], new Uint8Array(2));
     assert.throws(() => parseIdx(unknownType, 'x'), /bad magic number 0x00000701/);
@@ -63,23 +66,35 @@ describe('IDX reader', () => {
     const bytes = idxBytes(0x08, [2, 3, 4], pixels).subarray(0, 30);
     assert.throws(
       () => parseIdx(bytes, 'short.idx'),
-      (e: Error) => e instanceof DataError && /short\.idx: body truncated/.test(e.message) && /need 40 bytes, file has 30/.test(e.message),
+      (e: Error) =>
+        e instanceof DataError &&
+        /short\.idx: body truncated/.test(e.message) &&
+        /need 40 bytes, file has 30/.test(e.message),
     );
   });
 
   test('rejects a truncated header and trailing bytes', () => {
-    assert.throws(() => parseIdx(idxBytes(0x08, [2, 3, 4], pixels).subarray(0, 10), 'h'), /header needs 16 bytes/);
+    assert.throws(
+      () => parseIdx(idxBytes(0x08, [2, 3, 4], pixels).subarray(0, 10), 'h'),
+      /header needs 16 bytes/,
+    );
     const long = new Uint8Array([...idxBytes(0x08, [2], new Uint8Array(2)), 9]);
     assert.throws(() => parseIdx(long, 't'), /has trailing bytes/);
   });
 
   test('rejects a corrupt gzip stream', () => {
     const gz = gzipSync(idxBytes(0x08, [2, 3, 4], pixels));
-    assert.throws(() => parseIdx(gz.subarray(0, gz.length - 12), 'cut.gz'), /cut\.gz: gzip stream is corrupt or truncated/);
+    assert.throws(
+      () => parseIdx(gz.subarray(0, gz.length - 12), 'cut.gz'),
+      /cut\.gz: gzip stream is corrupt or truncated/,
+    );
   });
 
   test('a missing file is a DataError naming the path', async () => {
-    await assert.rejects(readIdxFile('/nonexistent/train.idx'), (e: Error) => e instanceof DataError && /\/nonexistent\/train\.idx/.test(e.message));
+    await assert.rejects(
+      readIdxFile('/nonexistent/train.idx'),
+      (e: Error) => e instanceof DataError && /\/nonexistent\/train\.idx/.test(e.message),
+    );
   });
 });
 
@@ -97,12 +112,20 @@ describe('datasets', () => {
   });
 
   test('an unknown name lists the known ones', async () => {
-    await assert.rejects(loadDataset('cifar'), /unknown name; expected one of mnist-mini, fashion-mnist, mnist or idx:DIR/);
+    await assert.rejects(
+      loadDataset('cifar'),
+      /unknown name; expected one of mnist-mini, fashion-mnist, mnist or idx:DIR/,
+    );
   });
 
   test('idx:DIR reads MNIST-named files and scales pixels to [0, 1]', async () => {
     const dir = tempDir();
-    const images = (n: number) => idxBytes(0x08, [n, 2, 2], Uint8Array.from({ length: n * 4 }, (_, i) => (i * 51) % 256));
+    const images = (n: number) =>
+      idxBytes(
+        0x08,
+        [n, 2, 2],
+        Uint8Array.from({ length: n * 4 }, (_, i) => (i * 51) % 256),
+      );
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(images(3)));
     writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images(2));
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes(0x08, [2], new Uint8Array([4, 9])));

@@ -81,13 +81,31 @@ describe('VaeModel (Node door)', () => {
   test('bad inputs name the argument, the expected and the received value', async () => {
     const model = await VaeModel.load(dir);
     try {
-      await assert.rejects(model.decode([[1, 2, 3]]), /decode: each row of "z" must have 4 values, got 3 values in row 0/);
-      await assert.rejects(model.decode([[1, 2, 3, 4], [1, 2]]), /decode: each row of "z" must have 4 values, got 2 values in row 1/);
+      await assert.rejects(
+        model.decode([[1, 2, 3]]),
+        /decode: each row of "z" must have 4 values, got 3 values in row 0/,
+      );
+      await assert.rejects(
+        model.decode([
+          [1, 2, 3, 4],
+          [1, 2],
+        ]),
+        /decode: each row of "z" must have 4 values, got 2 values in row 1/,
+      );
       await assert.rejects(model.decode([[1, 2, Number.NaN, 4]]), /decode: "z" holds NaN at row 0, index 2/);
-      await assert.rejects(model.decode([[1, 2, 'a', 4]]), /decode: "z\[0\]\[2\]" must be a number, got string/);
+      await assert.rejects(
+        model.decode([[1, 2, 'a', 4]]),
+        /decode: "z\[0\]\[2\]" must be a number, got string/,
+      );
       await assert.rejects(model.decode([]), /decode: "z" must hold at least one example/);
-      await assert.rejects(model.decode({ data: new Float32Array(6), shape: [2, 3] }), /each row of "z" must have 4 values, got shape \[2, 3\]/);
-      await assert.rejects(model.encode([new Array(783).fill(0)]), /encode: each row of "x" must have shape \[28, 28, 1\], got 783 values/);
+      await assert.rejects(
+        model.decode({ data: new Float32Array(6), shape: [2, 3] }),
+        /each row of "z" must have 4 values, got shape \[2, 3\]/,
+      );
+      await assert.rejects(
+        model.encode([new Array(783).fill(0)]),
+        /encode: each row of "x" must have shape \[28, 28, 1\], got 783 values/,
+      );
       await assert.rejects(model.sample(0), /sample: "n" must be a positive integer, got 0/);
     } finally {
       await model.dispose();
@@ -102,7 +120,10 @@ describe('VaeModel (Node door)', () => {
   test('a non-ONNX file and a truncated one are clear errors', async () => {
     const bad = tempDir();
     writeFileSync(join(bad, 'decoder.onnx'), 'this is not a model');
-    await assert.rejects(VaeModel.load(bad), /cannot load model from .* on onnxruntime-node-cpu: .*protobuf parsing failed/);
+    await assert.rejects(
+      VaeModel.load(bad),
+      /cannot load model from .* on onnxruntime-node-cpu: .*protobuf parsing failed/,
+    );
     const bytes = readFileSync(join(dir, 'decoder.onnx'));
     writeFileSync(join(bad, 'decoder.onnx'), bytes.subarray(0, bytes.length >> 1));
     await assert.rejects(VaeModel.load(bad), /cannot load model from/);
@@ -130,7 +151,11 @@ describe('VaeModel (Node door)', () => {
       /cannot use backend "cuda": onnxruntime-node's CUDA provider is not installed \(missing libonnxruntime_providers_cuda\.so.*ONNXRUNTIME_NODE_INSTALL=cuda12/,
     );
     const warnings: string[] = [];
-    const model = await VaeModel.load(dir, { backend: 'cuda', fallback: true, onWarning: (m) => warnings.push(m) });
+    const model = await VaeModel.load(dir, {
+      backend: 'cuda',
+      fallback: true,
+      onWarning: (m) => warnings.push(m),
+    });
     try {
       assert.equal(model.backend, 'onnxruntime-node-cpu');
       assert.equal(warnings.length, 1);
@@ -141,7 +166,10 @@ describe('VaeModel (Node door)', () => {
   });
 
   test('an unknown backend is a TypeError naming the choices', async () => {
-    await assert.rejects(VaeModel.load(dir, { backend: 'tpu' as 'cpu' }), /"backend" must be "cpu", "cuda" or "wasm" in Node, got "tpu"/);
+    await assert.rejects(
+      VaeModel.load(dir, { backend: 'tpu' as 'cpu' }),
+      /"backend" must be "cpu", "cuda" or "wasm" in Node, got "tpu"/,
+    );
   });
 
   test('the wasm backend (onnxruntime-web in Node) loads and decodes', async () => {

@@ -13,7 +13,9 @@ print("ok")
 function pythonWithOnnx(): string {
   const found = PYTHONS.find((py) => spawnSync(py, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0);
   if (found === undefined) {
-    throw new Error(`no python3 with the onnx module (tried ${PYTHONS.join(', ')}); install Debian's python3-onnx`);
+    throw new Error(
+      `no python3 with the onnx module (tried ${PYTHONS.join(', ')}); install Debian's python3-onnx`,
+    );
   }
   return found;
 }

@@ -4,12 +4,19 @@
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
 
 /** Every command, by name. */
-export const COMMANDS: readonly Command[] = [trainCommand, exportCommand, sampleCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [
+  trainCommand,
+  evalCommand,
+  exportCommand,
+  sampleCommand,
+  demoCommand,
+];
 
 function mainHelp(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

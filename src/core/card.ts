@@ -21,6 +21,7 @@ export type Likelihood = 'bernoulli' | 'gaussian';
 
 /** How the model was trained. */
 export interface TrainingRecord {
+  /** Epochs run in all (fewer than asked when early stopping ended the run). */
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -30,6 +31,26 @@ export interface TrainingRecord {
   seconds: number;
   examplesPerSec: number;
   trainExamples: number;
+  valExamples?: number;
+  /** Data-parallel worker threads; 1 when the main thread trained alone. */
+  workers?: number;
+  stoppedEarly?: boolean;
+}
+
+/** The objective's settings: β weight on the KL term, KL warm-up and free bits. */
+export interface ObjectiveRecord {
+  beta: number;
+  warmupEpochs: number;
+  /** Nats per latent dimension below which the KL term is not pushed down (0: off). */
+  freeBits: number;
+}
+
+/** Parameters of p(x|z) that live outside the decoder network. */
+export interface LikelihoodParams {
+  /** Gaussian only: whether the variance was fixed or learned. */
+  variance?: 'fixed' | 'learned';
+  /** Gaussian only: log σ², shared by every value. */
+  logVariance?: number;
 }
 
 /** Figures measured on held-out data, in nats per example. */
@@ -39,6 +60,11 @@ export interface CardMetrics {
   negElbo: number;
   recon: number;
   kl: number;
+  /** Importance-weighted NLL bound with `iw` samples, on the first `iwExamples` examples. */
+  iwaeNll?: number | null;
+  iw?: number;
+  iwExamples?: number;
+  activeUnits?: number;
 }
 
 /** The contents of card.json. */
@@ -50,6 +76,8 @@ export interface ModelCard {
   latentDim: number;
   hiddenDim: number;
   likelihood: Likelihood;
+  likelihoodParams?: LikelihoodParams;
+  objective?: ObjectiveRecord;
   dataset: string;
   training: TrainingRecord;
   metrics?: CardMetrics;

@@ -90,3 +90,13 @@ export function permutation(n: number, rng: Rng): Uint32Array {
   }
   return order;
 }
+
+/**
+ * A seed derived from `seed` and a path of integers (an epoch, a step), so that every epoch and
+ * every step has its own stream no matter where a run was resumed.
+ */
+export function deriveSeed(seed: number, ...path: number[]): number {
+  let h = splitmix32((seed >>> 0) ^ Math.floor(seed / 2 ** 32))();
+  for (const p of path) h = splitmix32((h ^ Math.imul(p >>> 0, 0x27d4eb2d)) >>> 0)();
+  return h;
+}

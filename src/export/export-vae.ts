@@ -36,6 +36,9 @@ export function cardMetadata(card: ModelCard, part: 'encoder' | 'decoder'): Reco
     'vae_onnx.input_shape': JSON.stringify(card.inputShape),
     'vae_onnx.latent_dim': String(card.latentDim),
     'vae_onnx.likelihood': card.likelihood,
+    ...(card.likelihoodParams?.logVariance === undefined
+      ? {}
+      : { 'vae_onnx.log_variance': String(card.likelihoodParams.logVariance) }),
     'vae_onnx.dataset': card.dataset,
   };
 }
@@ -54,15 +57,15 @@ function modelBytes(
       producerName: 'vae-onnx',
       producerVersion: PACKAGE_VERSION,
       metadata: cardMetadata(card, part),
-      docString: `vae-onnx ${part}: ${part === 'encoder' ? 'x -> mu, logvar' : 'z -> x_hat (mean of p(x|z)), logits'}`,
+      docString: `vae-onnx ${part}: ${part === 'encoder' ? 'x -> mu, logvar' : 'z -> x_hat (mean of p(x|z))'}`,
     }),
   );
 }
 
 /**
- * Builds encoder.onnx (x → mu, logvar) and decoder.onnx (z → x_hat, logits) from the VAE's tfjs
- * networks: the encoder's [mu | logvar] output is split in two, and the decoder's logits go through
- * a Sigmoid, so x_hat holds Bernoulli probabilities.
+ * Builds encoder.onnx (x → mu, logvar) and decoder.onnx (z → x_hat, the mean of p(x|z)) from the VAE's
+ * tfjs networks: the encoder's [mu | logvar] output is split in two; for a Bernoulli VAE the decoder's
+ * logits go through a Sigmoid, so x_hat holds probabilities, and the logits are a second output.
  */
 export function vaeToOnnx(
   networks: { encoder: tf.LayersModel; decoder: tf.LayersModel },
@@ -96,11 +99,21 @@ export function vaeToOnnx(
   const dec = new GraphBuilder(o.opset);
   dec.reserve(['x_hat', 'logits']);
   const z = dec.input('z', onnxShape([null, L], o.batch));
-  const [logits] = convertLayersModel(dec, networks.decoder, [z], o.batch);
-  if (logits === undefined) throw new ExportError('cannot export the decoder: it has no output');
-  const [xHat] = dec.node('Sigmoid', [logits.name], [{ name: 'x_hat', shape: logits.shape }], {
-    name: 'x_hat/Sigmoid',
-  }) as [Value];
+  const [decoded] = convertLayersModel(dec, networks.decoder, [z], o.batch);
+  if (decoded === undefined) throw new ExportError('cannot export the decoder: it has no output');
+  // Bernoulli: the decoder gives logits and x_hat is their sigmoid. Gaussian: it gives the mean itself.
+  const bernoulli = card.likelihood === 'bernoulli';
+  const decoderOutputs = bernoulli
+    ? [
+        {
+          value: dec.node('Sigmoid', [decoded.name], [{ name: 'x_hat', shape: decoded.shape }], {
+            name: 'x_hat/Sigmoid',
+          })[0] as Value,
+          name: 'x_hat',
+        },
+        { value: decoded, name: 'logits' },
+      ]
+    : [{ value: decoded, name: 'x_hat' }];
   return {
     encoder: modelBytes(
       enc,
@@ -111,15 +124,7 @@ export function vaeToOnnx(
       card,
       'encoder',
     ),
-    decoder: modelBytes(
-      dec,
-      [
-        { value: xHat, name: 'x_hat' },
-        { value: logits, name: 'logits' },
-      ],
-      card,
-      'decoder',
-    ),
+    decoder: modelBytes(dec, decoderOutputs, card, 'decoder'),
   };
 }
 

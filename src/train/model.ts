@@ -9,10 +9,13 @@ export interface VaeShape {
   latentDim: number;
 }
 
-/** The two networks of a VAE. The encoder outputs [mu | logvar] side by side; the decoder outputs logits. */
+/**
+ * The two networks of a VAE. The encoder outputs [mu | logvar] side by side; the decoder outputs
+ * the parameter of p(x|z) before its link: logits for Bernoulli, the mean for Gaussian.
+ */
 export interface VaeNetworks {
-  encoder: tf.Sequential;
-  decoder: tf.Sequential;
+  encoder: tf.LayersModel;
+  decoder: tf.LayersModel;
 }
 
 /**
@@ -44,6 +47,78 @@ export function buildMlpVae(shape: VaeShape, seed: number): VaeNetworks {
   return { encoder, decoder };
 }
 
+/**
+ * Builds the conv VAE of the TensorFlow CVAE tutorial: encoder x → Conv2D(32, 3, stride 2, relu) →
+ * Conv2D(64, 3, stride 2, relu) → Flatten → Dense(2·latent); decoder z → Dense((H/4)·(W/4)·32, relu) →
+ * Reshape → Conv2DTranspose(64, 3, stride 2, relu) → Conv2DTranspose(32, 3, stride 2, relu) →
+ * Conv2DTranspose(C, 3, stride 1), all transposed convolutions with "same" padding.
+ * @throws RangeError when the image height or width is not a multiple of 4.
+ */
+export function buildConvVae(shape: VaeShape, seed: number): VaeNetworks {
+  const { inputShape, latentDim } = shape;
+  const [h, w, c] = inputShape as [number, number, number];
+  if (inputShape.length !== 3 || h % 4 !== 0 || w % 4 !== 0) {
+    throw new RangeError(
+      `buildConvVae: "inputShape" must be [H, W, C] with H and W multiples of 4, got [${inputShape}]`,
+    );
+  }
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 16 + k });
+  const encoder = tf.sequential({ name: 'encoder' });
+  encoder.add(
+    tf.layers.conv2d({
+      inputShape,
+      filters: 32,
+      kernelSize: 3,
+      strides: 2,
+      activation: 'relu',
+      kernelInitializer: init(1),
+      name: 'enc_conv1',
+    }),
+  );
+  encoder.add(
+    tf.layers.conv2d({
+      filters: 64,
+      kernelSize: 3,
+      strides: 2,
+      activation: 'relu',
+      kernelInitializer: init(2),
+      name: 'enc_conv2',
+    }),
+  );
+  encoder.add(tf.layers.flatten({ name: 'enc_flatten' }));
+  encoder.add(tf.layers.dense({ units: 2 * latentDim, kernelInitializer: init(3), name: 'enc_out' }));
+  const decoder = tf.sequential({ name: 'decoder' });
+  decoder.add(
+    tf.layers.dense({
+      inputShape: [latentDim],
+      units: (h / 4) * (w / 4) * 32,
+      activation: 'relu',
+      kernelInitializer: init(4),
+      name: 'dec_hidden',
+    }),
+  );
+  decoder.add(tf.layers.reshape({ targetShape: [h / 4, w / 4, 32], name: 'dec_reshape' }));
+  const deconv = (filters: number, strides: number, activation: 'relu' | 'linear', k: number, name: string) =>
+    tf.layers.conv2dTranspose({
+      filters,
+      kernelSize: 3,
+      strides,
+      padding: 'same',
+      activation,
+      kernelInitializer: init(k),
+      name,
+    });
+  decoder.add(deconv(64, 2, 'relu', 5, 'dec_deconv1'));
+  decoder.add(deconv(32, 2, 'relu', 6, 'dec_deconv2'));
+  decoder.add(deconv(c, 1, 'linear', 7, 'dec_out'));
+  return { encoder, decoder };
+}
+
+/** Builds the networks of `arch`. */
+export function buildVae(arch: 'mlp' | 'conv', shape: VaeShape, seed: number): VaeNetworks {
+  return arch === 'conv' ? buildConvVae(shape, seed) : buildMlpVae(shape, seed);
+}
+
 const FAST_ACTIVATIONS: Record<string, (t: tf.Tensor) => tf.Tensor> = {
   linear: (t) => t,
   relu: (t) => tf.relu(t),
@@ -52,14 +127,15 @@ const FAST_ACTIVATIONS: Record<string, (t: tf.Tensor) => tf.Tensor> = {
 };
 
 /**
- * Runs a sequential network for training: the same computation as `model.apply`, with Dense layers
+ * Runs a network whose layers form a chain (as the trainer's do) for training: the same computation as `model.apply`, with Dense layers
  * on the fast-gradient road of `fastDense`. Other layers run through their own `apply`.
  * @param inputIsData - true when `x` is data rather than a function of trainable weights.
  */
-export function applyForTraining(model: tf.Sequential, x: tf.Tensor, inputIsData: boolean): tf.Tensor {
+export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, inputIsData: boolean): tf.Tensor {
   let t = x;
   let needsGrad = !inputIsData;
   for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
     const activation = FAST_ACTIVATIONS[String(layer.getConfig().activation)];
     if (
       layer.getClassName() === 'Dense' &&

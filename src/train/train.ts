@@ -1,231 +1,323 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CARD_FORMAT, type ModelCard, sizeOf } from '../core/card.js';
-import { createRng, permutation } from '../core/random.js';
+import { createRng, deriveSeed, permutation } from '../core/random.js';
 import { PACKAGE_VERSION } from '../core/version.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
 import { type BackendName, selectBackend } from './backend.js';
-import { saveCheckpoint, writeCard } from './checkpoint.js';
-import { type Dataset, loadDataset } from './datasets.js';
-import { negElboBernoulli, reparameterize } from './elbo.js';
+import {
+  loadCheckpoint,
+  loadTrainingState,
+  saveCheckpoint,
+  type TrainingState,
+  writeCard,
+} from './checkpoint.js';
+import { type Dataset, loadDataset, type Split } from './datasets.js';
+import type { LikelihoodSpec } from './elbo.js';
 import { DataError } from './errors.js';
-import { evaluateElbo } from './evaluate.js';
-import { applyForTraining, buildMlpVae, splitMoments, type VaeNetworks } from './model.js';
-
-/** Progress reported after every training step. */
-export interface StepProgress {
-  epoch: number;
-  epochs: number;
-  step: number;
-  stepsPerEpoch: number;
-  /** Mean negative ELBO of this step's batch. */
-  loss: number;
-  examplesPerSec: number;
-  elapsedSec: number;
-  etaSec: number;
-}
-
-/** Figures reported after every epoch. */
-export interface EpochReport {
-  epoch: number;
-  trainLoss: number;
-  testNegElbo: number;
-  examplesPerSec: number;
-  seconds: number;
-}
-
-/** Options of `trainVae`; every field but `out` has a default in `DEFAULT_TRAIN_OPTIONS`. */
-export interface TrainOptions {
-  /** A dataset name for `loadDataset`, or a dataset already in memory. */
-  dataset: string | Dataset;
-  /** The model directory to write. */
-  out: string;
-  latentDim: number;
-  hiddenDim: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
-  backend: BackendName | 'auto';
-  /** Train on the first `trainLimit` examples only. */
-  trainLimit?: number;
-  /** Stop after this many steps in all (for smoke tests). */
-  maxSteps?: number;
-  /** Evaluate on the first `evalLimit` test examples only. */
-  evalLimit?: number;
-  /** Recorded in card.json: the command that made the model. */
-  command?: string;
-  onStep?: (progress: StepProgress) => void;
-  onEpoch?: (report: EpochReport) => void;
-}
-
-/** Defaults: the seed's MLP (784-400-20), batch 128, Adam 1e-3, on the embedded mnist-mini. */
-export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
-  dataset: 'mnist-mini',
-  latentDim: 20,
-  hiddenDim: 400,
-  epochs: 10,
-  batchSize: 128,
-  learningRate: 1e-3,
-  seed: 0,
-  backend: 'auto' as BackendName | 'auto',
-});
+import { evaluate, evaluateElbo } from './evaluate.js';
+import { applyForTraining, buildVae, splitMoments, type VaeNetworks } from './model.js';
+import { batchObjective, betaAt } from './objective.js';
+import {
+  checkTrainOptions,
+  DEFAULT_TRAIN_OPTIONS,
+  type EpochReport,
+  runIdentity,
+  type TrainOptions,
+} from './options.js';
 
 /** What `trainVae` produced. */
 export interface TrainResult {
   card: ModelCard;
   networks: VaeNetworks;
   backend: BackendName;
+  history: EpochReport[];
 }
 
-function checkOptions(o: TrainOptions): void {
-  const positiveInts = ['latentDim', 'hiddenDim', 'epochs', 'batchSize'] as const;
-  for (const key of positiveInts) {
-    if (!Number.isInteger(o[key]) || o[key] <= 0) {
-      throw new RangeError(`trainVae: "${key}" must be a positive integer, got ${o[key]}`);
-    }
-  }
-  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) {
-    throw new RangeError(`trainVae: "learningRate" must be a positive number, got ${o.learningRate}`);
-  }
-  if (!Number.isSafeInteger(o.seed))
-    throw new RangeError(`trainVae: "seed" must be an integer, got ${o.seed}`);
-}
+/** The training log next to card.json: one JSON line per epoch. */
+export const TRAINING_LOG = 'training-log.jsonl';
 
-/**
- * Trains the MLP VAE and writes the model directory of the contract: `card.json` and the `tfjs/`
- * checkpoint. ONNX files are written by `exportVae` from `vae-onnx/export`.
- *
- * Loss per example: Bernoulli negative log-likelihood from logits plus analytic KL to N(0, I)
- * (the negative ELBO), averaged over the batch and minimized with Adam.
- */
-export async function trainVae(
-  options: Partial<TrainOptions> & Pick<TrainOptions, 'out'>,
-): Promise<TrainResult> {
-  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
-  checkOptions(o);
-  const backend = (await selectBackend(o.backend)).name;
-  const data = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
-  const D = sizeOf(data.shape);
-  const trainCount = Math.min(data.train.count, o.trainLimit ?? data.train.count);
-  if (trainCount < o.batchSize) {
-    throw new DataError(
-      `cannot train on "${data.name}": ${trainCount} training examples is fewer than one batch of ${o.batchSize}`,
-    );
-  }
-  await mkdir(o.out, { recursive: true });
-
-  tf.engine().startScope();
-  const nets = buildMlpVae(
-    { inputShape: data.shape, hiddenDim: o.hiddenDim, latentDim: o.latentDim },
-    o.seed,
-  );
-  const optimizer = tf.train.adam(o.learningRate);
-  const variables = [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights].map(
-    (w) => w.read() as tf.Variable,
-  );
-  const rng = createRng(o.seed);
-  // Drop the last partial batch, as most reference trainers do: every step sees batchSize examples.
-  const stepsPerEpoch = Math.floor(trainCount / o.batchSize);
-  const totalSteps = Math.min(stepsPerEpoch * o.epochs, o.maxSteps ?? Number.POSITIVE_INFINITY);
-  const batch = new Float32Array(o.batchSize * D);
-  const started = performance.now();
-  let step = 0;
-  let epochsRun = 0;
-  let lastLoss = Number.NaN;
-  try {
-    for (let epoch = 1; epoch <= o.epochs && step < totalSteps; epoch++) {
-      const epochStart = performance.now();
-      const order = permutation(trainCount, rng);
-      let lossSum = 0;
-      let stepsThisEpoch = 0;
-      for (let s = 0; s < stepsPerEpoch && step < totalSteps; s++) {
-        for (let i = 0; i < o.batchSize; i++) {
-          const row = order[s * o.batchSize + i] as number;
-          batch.set(data.train.images.subarray(row * D, (row + 1) * D), i * D);
-        }
-        lastLoss = trainStep(nets, optimizer, variables, batch, data.shape, o, rng.uint32());
-        if (!Number.isFinite(lastLoss)) {
-          throw new DataError(`cannot train: the loss became ${lastLoss} at epoch ${epoch}, step ${s + 1}`);
-        }
-        lossSum += lastLoss;
-        step++;
-        stepsThisEpoch++;
-        const elapsedSec = (performance.now() - started) / 1000;
-        const examplesPerSec = (step * o.batchSize) / elapsedSec;
-        o.onStep?.({
-          epoch,
-          epochs: o.epochs,
-          step: s + 1,
-          stepsPerEpoch,
-          loss: lastLoss,
-          examplesPerSec,
-          elapsedSec,
-          etaSec: ((totalSteps - step) * o.batchSize) / examplesPerSec,
-        });
-      }
-      epochsRun = epoch;
-      const seconds = (performance.now() - epochStart) / 1000;
-      const test = evaluateElbo(nets.encoder, nets.decoder, data.test, data.shape, {
-        batchSize: 500,
-        seed: o.seed + 1,
-        ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
-      });
-      o.onEpoch?.({
-        epoch,
-        trainLoss: lossSum / stepsThisEpoch,
-        testNegElbo: test.negElbo,
-        examplesPerSec: (stepsThisEpoch * o.batchSize) / seconds,
-        seconds,
-      });
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const metrics = evaluateElbo(nets.encoder, nets.decoder, data.test, data.shape, {
-      batchSize: 500,
-      seed: o.seed + 1,
-      ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
-    });
-    const card: ModelCard = {
-      format: CARD_FORMAT,
-      arch: 'mlp',
-      inputShape: data.shape,
-      latentDim: o.latentDim,
-      hiddenDim: o.hiddenDim,
-      likelihood: 'bernoulli',
-      dataset: data.name,
-      training: {
-        epochs: epochsRun,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        seed: o.seed,
-        steps: step,
-        backend,
-        seconds: round(seconds, 3),
-        examplesPerSec: round((step * o.batchSize) / seconds, 1),
-        trainExamples: trainCount,
-      },
-      metrics: {
-        split: 'test',
-        examples: metrics.examples,
-        negElbo: round(metrics.negElbo, 4),
-        recon: round(metrics.recon, 4),
-        kl: round(metrics.kl, 4),
-      },
-      ...(o.command === undefined ? {} : { command: o.command }),
-      packageVersion: PACKAGE_VERSION,
-    };
-    await saveCheckpoint(o.out, nets);
-    await writeCard(o.out, card);
-    return { card, networks: nets, backend };
-  } finally {
-    optimizer.dispose();
-    // Keep the networks' weights alive for the caller; free every other tensor made during training.
-    tf.engine().endScope(nets.encoder.weights.concat(nets.decoder.weights).map((w) => w.read()));
-  }
+/** Copies the rows `indices` of `source` into a new contiguous split. */
+function gatherSplit(source: Split, indices: Uint32Array, size: number): Split {
+  const images = new Float32Array(indices.length * size);
+  indices.forEach((row, i) => {
+    images.set(source.images.subarray(row * size, (row + 1) * size), i * size);
+  });
+  return { images, count: indices.length };
 }
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+function checkResumable(saved: Record<string, unknown>, wanted: Record<string, unknown>, out: string): void {
+  for (const [key, value] of Object.entries(wanted)) {
+    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
+      throw new DataError(
+        `cannot resume ${out}: it was trained with ${key} ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * Trains a VAE and writes the model directory of the contract: `card.json`, the `tfjs/` checkpoint
+ * (after every epoch, with the optimizer state, so `resume` continues exactly) and
+ * `training-log.jsonl`. ONNX files are written by `exportVae` from `vae-onnx/export`.
+ *
+ * Per example the loss is the negative ELBO: −log p(x|z) for one reparameterized z ~ q(z|x) plus the
+ * analytic KL(q(z|x) || N(0, I)); β, KL warm-up and free bits reshape the KL term. Adam minimizes its
+ * batch mean. Epoch orders and noise are derived from the seed and the epoch or step number, so a
+ * resumed run computes what an uninterrupted one would.
+ * @throws DataError for unusable data, a checkpoint that does not match, or a loss that turns NaN
+ *   (the last good checkpoint stays in place).
+ */
+export async function trainVae(
+  options: Partial<TrainOptions> & Pick<TrainOptions, 'out'>,
+): Promise<TrainResult> {
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  checkTrainOptions(o);
+  const backend = (await selectBackend(o.backend)).name;
+  const data = typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset;
+  const D = sizeOf(data.shape);
+  if (o.likelihood === 'bernoulli') {
+    const bad = data.train.images.findIndex((v) => v < 0 || v > 1);
+    if (bad >= 0) {
+      throw new DataError(
+        `cannot train a Bernoulli VAE on "${data.name}": value ${data.train.images[bad]} at index ${bad} is outside [0, 1]; use --likelihood gaussian`,
+      );
+    }
+  }
+  const usable = Math.min(data.train.count, o.trainLimit ?? data.train.count);
+  const valCount = Math.floor(usable * o.valFraction);
+  const split = permutation(usable, createRng(deriveSeed(o.seed, 0x7a1)));
+  const fitRows = split.subarray(valCount);
+  const val = valCount > 0 ? gatherSplit(data.train, split.subarray(0, valCount), D) : undefined;
+  if (fitRows.length < o.batchSize) {
+    throw new DataError(
+      `cannot train on "${data.name}": ${fitRows.length} training examples is fewer than one batch of ${o.batchSize}`,
+    );
+  }
+  const identity = runIdentity(o, data.name);
+  await mkdir(o.out, { recursive: true });
+
+  let nets: VaeNetworks;
+  let history: EpochReport[] = [];
+  let best: TrainingState['best'] = null;
+  let epochsDone = 0;
+  let globalStep = 0;
+  let savedLogVariance: number | undefined;
+  const optimizer = tf.train.adam(o.learningRate);
+  let optimizerWeights: { name: string; tensor: tf.Tensor }[] | undefined;
+  if (o.resume) {
+    const saved = await loadTrainingState(o.out);
+    checkResumable(saved.state.config, identity, o.out);
+    nets = await loadCheckpoint(o.out);
+    history = saved.state.history as unknown as EpochReport[];
+    best = saved.state.best;
+    epochsDone = saved.state.epochsDone;
+    globalStep = saved.state.globalStep;
+    savedLogVariance = saved.state.logVariance;
+    optimizerWeights = saved.optimizerWeights;
+  } else {
+    nets = buildVae(
+      o.arch,
+      { inputShape: data.shape, hiddenDim: o.hiddenDim, latentDim: o.latentDim },
+      o.seed,
+    );
+  }
+  const learnVariance = o.likelihood === 'gaussian' && o.variance === 'learned';
+  const logVariance =
+    o.likelihood === 'gaussian'
+      ? tf.variable(
+          tf.scalar(savedLogVariance ?? 2 * Math.log(o.sigma)),
+          learnVariance,
+          `likelihood_log_variance_${o.seed}`,
+        )
+      : undefined;
+  const likelihood: LikelihoodSpec =
+    logVariance === undefined
+      ? { kind: 'bernoulli' }
+      : { kind: 'gaussian', logVariance: logVariance as tf.Variable<tf.Rank.R0> };
+  const variables = [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights].map(
+    (w) => w.read() as tf.Variable,
+  );
+  if (learnVariance && logVariance) variables.push(logVariance);
+  if (optimizerWeights) {
+    // Adam creates its slots lazily; restoring them needs the same variable order as the saved run.
+    await optimizer.setWeights(optimizerWeights);
+    tf.dispose(optimizerWeights.map((w) => w.tensor));
+  }
+
+  const stepsPerEpoch = Math.floor(fitRows.length / o.batchSize);
+  const warmupSteps = Math.round(o.warmupEpochs * stepsPerEpoch);
+  const plannedSteps = stepsPerEpoch * o.epochs;
+  const stopAt = Math.min(plannedSteps, o.maxSteps ?? Number.POSITIVE_INFINITY);
+  const batch = new Float32Array(o.batchSize * D);
+  const evalBase = {
+    batchSize: 500,
+    likelihood,
+    ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
+  };
+  const runStart = performance.now();
+  const runStartStep = globalStep;
+  let stoppedEarly = false;
+  const checkpointState = (): Omit<TrainingState, 'optimizerSpecs'> => ({
+    format: 'vae-onnx/training-state@1',
+    epochsDone,
+    globalStep,
+    config: identity,
+    history: history as unknown as Record<string, number | null>[],
+    best,
+    ...(logVariance ? { logVariance: logVariance.dataSync()[0] as number } : {}),
+  });
+
+  try {
+    for (let epoch = epochsDone + 1; epoch <= o.epochs && globalStep < stopAt; epoch++) {
+      const epochStart = performance.now();
+      const order = permutation(fitRows.length, createRng(deriveSeed(o.seed, 0xe90c, epoch)));
+      let negElboSum = 0;
+      let objectiveSum = 0;
+      let steps = 0;
+      let beta = betaAt(globalStep, o.beta, warmupSteps);
+      for (let s = 0; s < stepsPerEpoch && globalStep < stopAt; s++) {
+        for (let i = 0; i < o.batchSize; i++) {
+          const row = fitRows[order[s * o.batchSize + i] as number] as number;
+          batch.set(data.train.images.subarray(row * D, (row + 1) * D), i * D);
+        }
+        beta = betaAt(globalStep, o.beta, warmupSteps);
+        const result = trainStep(nets, optimizer, variables, batch, data.shape, {
+          likelihood,
+          beta,
+          freeBits: o.freeBits,
+          latentDim: o.latentDim,
+          seed: deriveSeed(o.seed, 0x5e9, globalStep),
+        });
+        if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
+          const kept =
+            epochsDone > 0
+              ? `the checkpoint of epoch ${epochsDone} is kept in ${join(o.out, 'tfjs')}`
+              : 'no checkpoint was written yet';
+          throw new DataError(
+            `cannot train: the loss became ${result.objective} at epoch ${epoch}, step ${s + 1}; ${kept}. Try a lower learning rate.`,
+          );
+        }
+        negElboSum += result.negElbo;
+        objectiveSum += result.objective;
+        steps++;
+        globalStep++;
+        const elapsedSec = (performance.now() - runStart) / 1000;
+        const examplesPerSec = ((globalStep - runStartStep) * o.batchSize) / elapsedSec;
+        o.onStep?.({
+          epoch,
+          epochs: o.epochs,
+          step: s + 1,
+          stepsPerEpoch,
+          loss: result.negElbo,
+          examplesPerSec,
+          elapsedSec,
+          etaSec: ((stopAt - globalStep) * o.batchSize) / examplesPerSec,
+        });
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      const valNegElbo = val
+        ? evaluateElbo(nets.encoder, nets.decoder, val, data.shape, {
+            ...evalBase,
+            seed: deriveSeed(o.seed, 0xa1, epoch),
+          }).negElbo
+        : null;
+      const report: EpochReport = {
+        epoch,
+        trainLoss: negElboSum / steps,
+        trainObjective: objectiveSum / steps,
+        valNegElbo,
+        beta,
+        examplesPerSec: (steps * o.batchSize) / seconds,
+        seconds,
+      };
+      history.push(report);
+      epochsDone = epoch;
+      if (valNegElbo !== null && (best === null || valNegElbo < best.valNegElbo))
+        best = { epoch, valNegElbo };
+      await saveCheckpoint(o.out, nets, { state: checkpointState(), optimizer });
+      await writeFileAtomic(
+        join(o.out, TRAINING_LOG),
+        history.map((h) => JSON.stringify(h)).join('\n') + '\n',
+      );
+      o.onEpoch?.(report);
+      if (o.patience > 0 && best !== null && epoch - best.epoch >= o.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    const test = evaluate(nets.encoder, nets.decoder, data.test, data.shape, {
+      ...evalBase,
+      seed: deriveSeed(o.seed, 0x7e57),
+      iw: o.evalIw,
+      iwLimit: o.evalIwLimit,
+    });
+    const seconds = history.reduce((t, h) => t + h.seconds, 0);
+    const card: ModelCard = {
+      format: CARD_FORMAT,
+      arch: o.arch,
+      inputShape: data.shape,
+      latentDim: o.latentDim,
+      hiddenDim: o.hiddenDim,
+      likelihood: o.likelihood,
+      ...(logVariance
+        ? {
+            likelihoodParams: {
+              variance: o.variance,
+              logVariance: round(logVariance.dataSync()[0] as number, 6),
+            },
+          }
+        : {}),
+      objective: { beta: o.beta, warmupEpochs: o.warmupEpochs, freeBits: o.freeBits },
+      dataset: data.name,
+      training: {
+        epochs: epochsDone,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        seed: o.seed,
+        steps: globalStep,
+        backend,
+        seconds: round(seconds, 3),
+        examplesPerSec: seconds > 0 ? round((globalStep * o.batchSize) / seconds, 1) : 0,
+        trainExamples: fitRows.length,
+        valExamples: valCount,
+        workers: 1,
+        stoppedEarly,
+      },
+      metrics: {
+        split: 'test',
+        examples: test.examples,
+        negElbo: round(test.negElbo, 4),
+        recon: round(test.recon, 4),
+        kl: round(test.kl, 4),
+        iwaeNll: test.iwaeNll === null ? null : round(test.iwaeNll, 4),
+        iw: test.iw,
+        iwExamples: test.iwExamples,
+        activeUnits: test.activeUnits,
+      },
+      ...(o.command === undefined ? {} : { command: o.command }),
+      packageVersion: PACKAGE_VERSION,
+    };
+    await writeCard(o.out, card);
+    return { card, networks: nets, backend, history };
+  } finally {
+    optimizer.dispose();
+    logVariance?.dispose();
+  }
+}
+
+interface StepSettings {
+  likelihood: LikelihoodSpec;
+  beta: number;
+  freeBits: number;
+  latentDim: number;
+  seed: number;
 }
 
 function trainStep(
@@ -234,21 +326,27 @@ function trainStep(
   variables: tf.Variable[],
   batch: Float32Array,
   shape: number[],
-  o: TrainOptions,
-  stepSeed: number,
-): number {
+  s: StepSettings,
+): { objective: number; negElbo: number } {
   return tf.tidy(() => {
-    const x = tf.tensor(batch, [o.batchSize, ...shape]);
-    const eps = tf.randomNormal([o.batchSize, o.latentDim], 0, 1, 'float32', stepSeed) as tf.Tensor2D;
-    const cost = optimizer.minimize(
+    const n = batch.length / sizeOf(shape);
+    const x = tf.tensor(batch, [n, ...shape]);
+    const eps = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', s.seed) as tf.Tensor2D;
+    let negElbo: tf.Scalar | undefined;
+    const objective = optimizer.minimize(
       () => {
         const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
-        const logits = applyForTraining(nets.decoder, reparameterize(mu, logvar, eps), false);
-        return tf.mean(negElboBernoulli(x, logits, mu, logvar).negElbo) as tf.Scalar;
+        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
+        const decoded = applyForTraining(nets.decoder, z, false);
+        const terms = batchObjective(x, decoded, mu, logvar, s);
+        negElbo = tf.keep(terms.negElbo);
+        return terms.objective;
       },
       true,
       variables,
-    );
-    return (cost as tf.Scalar).dataSync()[0] as number;
+    ) as tf.Scalar;
+    const ne = (negElbo as tf.Scalar).dataSync()[0] as number;
+    (negElbo as tf.Scalar).dispose();
+    return { objective: objective.dataSync()[0] as number, negElbo: ne };
   });
 }

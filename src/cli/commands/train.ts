@@ -2,45 +2,61 @@ import { exportVae } from '../../export/index.js';
 import {
   type BackendName,
   DEFAULT_TRAIN_OPTIONS,
+  loadDataset,
   selectBackend,
   type TrainOptions,
   type TrainResult,
   trainVae,
 } from '../../train/index.js';
-import { type Command, choiceFlag, intFlag, numberFlag, type ParsedArgs, stringFlag } from '../args.js';
-import { note, thousands } from '../output.js';
+import {
+  type Command,
+  choiceFlag,
+  intFlag,
+  numberFlag,
+  type ParsedArgs,
+  stringFlag,
+  UsageError,
+} from '../args.js';
+import { note, out, thousands } from '../output.js';
+import { writeTrainingPictures } from '../pictures.js';
 import { formatDuration, progressBar } from '../progress.js';
 
 const d = DEFAULT_TRAIN_OPTIONS;
 
 /**
- * Trains with a progress bar on stderr and a line per epoch; prints the backend first.
+ * Trains with a progress bar on stderr and a line per epoch (or, with `json`, one JSON object per
+ * epoch on stdout and no bar); prints the backend first.
  */
 export async function trainWithProgress(
   options: Partial<TrainOptions> & Pick<TrainOptions, 'out'>,
+  json = false,
 ): Promise<TrainResult> {
   const choice = await selectBackend(options.backend ?? 'auto');
   const skipped = choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   note(`backend: tfjs ${choice.name}${skipped ? ` (not available: ${skipped})` : ''}`);
   const bar = progressBar();
-  const result = await trainVae({
+  return trainVae({
     ...options,
     backend: choice.name,
     onStep: (p) => {
+      if (json) return;
       const done = (p.epoch - 1) * p.stepsPerEpoch + p.step;
-      const total = p.epochs * p.stepsPerEpoch;
       bar.update(
-        done / total,
+        done / (p.epochs * p.stepsPerEpoch),
         `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(2)} ${thousands(p.examplesPerSec)} ex/s ETA ${formatDuration(p.etaSec)}`,
       );
     },
     onEpoch: (e) => {
+      if (json) {
+        out(JSON.stringify(e));
+        return;
+      }
+      const val = e.valNegElbo === null ? '' : `, validation neg-ELBO ${e.valNegElbo.toFixed(3)}`;
       bar.done(
-        `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, test neg-ELBO ${e.testNegElbo.toFixed(3)} nats, ${thousands(e.examplesPerSec)} ex/s, ${e.seconds.toFixed(1)} s`,
+        `epoch ${e.epoch}: train neg-ELBO ${e.trainLoss.toFixed(3)}${val} nats, ${thousands(e.examplesPerSec)} ex/s, ${e.seconds.toFixed(1)} s`,
       );
     },
   });
-  return result;
 }
 
 /** Flags shared by `train` and `demo`. */
@@ -48,11 +64,12 @@ export const TRAIN_FLAGS = {
   dataset: {
     type: 'string',
     value: 'NAME',
-    description: 'mnist-mini, fashion-mnist, mnist or idx:DIR',
+    description: 'mnist-mini, fashion-mnist, mnist, idx:DIR, png:DIR or csv:FILE',
     default: d.dataset,
   },
+  arch: { type: 'string', value: 'A', description: 'mlp or conv', default: d.arch },
   latent: { type: 'string', value: 'N', description: 'latent dimensions', default: String(d.latentDim) },
-  hidden: { type: 'string', value: 'N', description: 'hidden units', default: String(d.hiddenDim) },
+  hidden: { type: 'string', value: 'N', description: 'hidden units (mlp)', default: String(d.hiddenDim) },
   epochs: {
     type: 'string',
     value: 'N',
@@ -61,6 +78,44 @@ export const TRAIN_FLAGS = {
   },
   batch: { type: 'string', value: 'N', description: 'examples per step', default: String(d.batchSize) },
   lr: { type: 'string', value: 'X', description: 'Adam learning rate', default: String(d.learningRate) },
+  likelihood: { type: 'string', value: 'L', description: 'bernoulli or gaussian', default: d.likelihood },
+  variance: {
+    type: 'string',
+    value: 'V',
+    description: 'gaussian variance: fixed or learned',
+    default: d.variance,
+  },
+  sigma: {
+    type: 'string',
+    value: 'S',
+    description: 'gaussian σ when the variance is fixed',
+    default: String(d.sigma),
+  },
+  beta: { type: 'string', value: 'B', description: 'weight of the KL term', default: String(d.beta) },
+  warmup: {
+    type: 'string',
+    value: 'E',
+    description: 'epochs of linear KL warm-up',
+    default: String(d.warmupEpochs),
+  },
+  'free-bits': {
+    type: 'string',
+    value: 'λ',
+    description: 'free bits, nats per latent dimension',
+    default: String(d.freeBits),
+  },
+  'val-fraction': {
+    type: 'string',
+    value: 'F',
+    description: 'share of the training split held out for validation',
+    default: String(d.valFraction),
+  },
+  patience: {
+    type: 'string',
+    value: 'N',
+    description: 'early stopping after N epochs without validation progress (0: off)',
+    default: String(d.patience),
+  },
   seed: {
     type: 'string',
     value: 'N',
@@ -73,51 +128,121 @@ export const TRAIN_FLAGS = {
     description: 'tfjs backend: auto, tensorflow, wasm, cpu',
     default: 'auto',
   },
+  'image-size': {
+    type: 'string',
+    value: 'HxWxC',
+    description: 'size to convert png: images to, e.g. 28x28x1',
+  },
+  'eval-iw': {
+    type: 'string',
+    value: 'K',
+    description: 'importance samples for the IWAE figure in card.json (0: skip)',
+    default: String(d.evalIw),
+  },
 } as const satisfies Command['flags'];
+
+function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number {
+  const raw = stringFlag(cmd, args, name);
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0)
+    throw new UsageError(`vae ${cmd}: --${name} must be a number >= 0, got "${raw}"`);
+  return v;
+}
+
+/** Parses `28x28x1` into an image shape. */
+export function imageSizeFlag(cmd: string, args: ParsedArgs): [number, number, number] | undefined {
+  const raw = args.flags['image-size'];
+  if (raw === undefined) return undefined;
+  const m = /^(\d+)x(\d+)x([13])$/.exec(String(raw));
+  if (!m)
+    throw new UsageError(
+      `vae ${cmd}: --image-size must look like HxWxC with C 1 or 3 (e.g. 28x28x1), got "${raw}"`,
+    );
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
 
 /** Reads the training flags into trainVae options. */
 export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptions, 'out'> {
+  const valFraction = nonNegativeNumber(cmd, args, 'val-fraction');
+  if (valFraction >= 1)
+    throw new UsageError(`vae ${cmd}: --val-fraction must be below 1, got "${valFraction}"`);
+  const imageShape = imageSizeFlag(cmd, args);
   return {
+    ...d,
     dataset: stringFlag(cmd, args, 'dataset'),
+    arch: choiceFlag(cmd, args, 'arch', ['mlp', 'conv']),
     latentDim: intFlag(cmd, args, 'latent', 1),
     hiddenDim: intFlag(cmd, args, 'hidden', 1),
     epochs: intFlag(cmd, args, 'epochs', 1),
     batchSize: intFlag(cmd, args, 'batch', 1),
     learningRate: numberFlag(cmd, args, 'lr'),
+    likelihood: choiceFlag(cmd, args, 'likelihood', ['bernoulli', 'gaussian']),
+    variance: choiceFlag(cmd, args, 'variance', ['fixed', 'learned']),
+    sigma: numberFlag(cmd, args, 'sigma'),
+    beta: nonNegativeNumber(cmd, args, 'beta'),
+    warmupEpochs: nonNegativeNumber(cmd, args, 'warmup'),
+    freeBits: nonNegativeNumber(cmd, args, 'free-bits'),
+    valFraction,
+    patience: intFlag(cmd, args, 'patience', 0),
     seed: intFlag(cmd, args, 'seed', 0),
     backend: choiceFlag<BackendName | 'auto'>(cmd, args, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu']),
+    evalIw: intFlag(cmd, args, 'eval-iw', 0),
+    ...(imageShape ? { datasetOptions: { imageShape } } : {}),
     command: `vae ${cmd} ${args.argv.join(' ')}`.trim(),
   };
 }
 
-/** `vae train`: fit a VAE, write card.json and the tfjs checkpoint, then the ONNX files. */
+/** `vae train`: fit a VAE, write card.json, the tfjs checkpoint, pictures, then the ONNX files. */
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a VAE and write its model directory (card.json, tfjs/, encoder.onnx, decoder.onnx)',
+  summary:
+    'train a VAE and write its model directory (card.json, tfjs/, encoder.onnx, decoder.onnx, pictures)',
   usage: '--out DIR [options]',
   flags: {
     ...TRAIN_FLAGS,
     out: { type: 'string', value: 'DIR', description: 'model directory to write (required)' },
+    resume: {
+      type: 'boolean',
+      description: 'continue the run checkpointed in DIR (after Ctrl-C or a crash)',
+    },
+    json: {
+      type: 'boolean',
+      description: 'print one JSON object per epoch on stdout instead of the progress bar',
+    },
     'no-export': { type: 'boolean', description: 'skip writing the ONNX files' },
     opset: { type: 'string', value: 'N', description: 'ONNX opset of the exported files', default: '13' },
   },
+  details:
+    'A checkpoint is written after every epoch; --resume continues it to the same result as an\n' +
+    'uninterrupted run. card.json gets the test figures (neg-ELBO, recon, KL, IWAE NLL, active units).',
   async run(args) {
     const outDir = stringFlag('train', args, 'out');
     const options = trainOptionsFrom('train', args);
     const opset = intFlag('train', args, 'opset', 13, 21);
+    const json = args.flags.json === true;
     const started = performance.now();
-    const result = await trainWithProgress({ ...options, out: outDir });
+    const result = await trainWithProgress(
+      { ...options, out: outDir, resume: args.flags.resume === true },
+      json,
+    );
     const m = result.card.metrics;
     if (m) {
+      const iwae =
+        m.iwaeNll === null || m.iwaeNll === undefined
+          ? ''
+          : `, IWAE NLL ${m.iwaeNll.toFixed(3)} (k=${m.iw}, ${m.iwExamples} examples)`;
       note(
-        `test neg-ELBO ${m.negElbo.toFixed(3)} nats (recon ${m.recon.toFixed(3)}, KL ${m.kl.toFixed(3)}) on ${m.examples} examples`,
+        `test neg-ELBO ${m.negElbo.toFixed(3)} nats (recon ${m.recon.toFixed(3)}, KL ${m.kl.toFixed(3)})${iwae}, ${m.activeUnits} active units, on ${m.examples} examples`,
       );
     }
+    const data = await loadDataset(result.card.dataset, options.datasetOptions);
+    const pictures = await writeTrainingPictures(outDir, result.networks, result.card, data, result.history);
+    note(`wrote ${pictures.map((p) => `${outDir}/${p}`).join(', ')}`);
     if (!args.flags['no-export']) {
       await exportVae(outDir, { opset });
       note(`wrote ${outDir}/encoder.onnx and decoder.onnx (opset ${opset})`);
     }
-    note(`wrote ${outDir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    note(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   },
 };

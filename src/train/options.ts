@@ -1,0 +1,177 @@
+import type { Arch, Likelihood } from '../core/card.js';
+import type { BackendName } from './backend.js';
+import type { Dataset, LoadDatasetOptions } from './datasets.js';
+
+/** Progress reported after every training step. */
+export interface StepProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  /** Mean negative ELBO of this step's batch. */
+  loss: number;
+  examplesPerSec: number;
+  elapsedSec: number;
+  etaSec: number;
+}
+
+/** Figures reported after every epoch (also one line of training-log.jsonl). */
+export interface EpochReport {
+  epoch: number;
+  /** Mean negative ELBO of the epoch's training batches (β = 1, no free bits), nats per example. */
+  trainLoss: number;
+  /** The objective actually minimized (with β, warm-up and free bits), averaged over the epoch. */
+  trainObjective: number;
+  /** Single-sample negative ELBO on the validation split, or null without one. */
+  valNegElbo: number | null;
+  /** KL weight at the end of the epoch. */
+  beta: number;
+  examplesPerSec: number;
+  seconds: number;
+}
+
+/** Options of `trainVae`; every field but `out` has a default in `DEFAULT_TRAIN_OPTIONS`. */
+export interface TrainOptions {
+  /** A dataset name for `loadDataset`, or a dataset already in memory. */
+  dataset: string | Dataset;
+  /** The model directory to write. */
+  out: string;
+  arch: Arch;
+  latentDim: number;
+  /** Hidden units of the MLP (ignored by the conv architecture). */
+  hiddenDim: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  likelihood: Likelihood;
+  /** Gaussian likelihood: a fixed σ (`sigma`) or a learned one. */
+  variance: 'fixed' | 'learned';
+  /** Gaussian likelihood with fixed variance: σ, in data units. */
+  sigma: number;
+  /** Weight of the KL term (β-VAE); 1 is the ELBO. */
+  beta: number;
+  /** Epochs over which the KL weight ramps linearly from 0 to β; 0 is no warm-up. */
+  warmupEpochs: number;
+  /** Free bits: nats per latent dimension (batch-averaged) below which KL is not penalized; 0 is off. */
+  freeBits: number;
+  /** Fraction of the training split held out for validation, seeded. */
+  valFraction: number;
+  /** Stop when the validation neg-ELBO has not improved for this many epochs; 0 is off. */
+  patience: number;
+  /** Continue the run checkpointed in `out` (same settings; `epochs` may be raised). */
+  resume: boolean;
+  backend: BackendName | 'auto';
+  /** Data-parallel worker threads, each with its own wasm backend; `auto` uses them when they pay off. */
+  workers: number | 'auto';
+  /** Importance samples for the IWAE figure in card.json (0 skips it). */
+  evalIw: number;
+  /** Test examples for the IWAE figure in card.json. */
+  evalIwLimit: number;
+  /** Train on the first `trainLimit` examples only. */
+  trainLimit?: number;
+  /** Stop after this many steps in all (for smoke tests). */
+  maxSteps?: number;
+  /** Evaluate on the first `evalLimit` test and validation examples only. */
+  evalLimit?: number;
+  /** How to load the dataset when it is given by name. */
+  datasetOptions?: LoadDatasetOptions;
+  /** Recorded in card.json: the command that made the model. */
+  command?: string;
+  onStep?: (progress: StepProgress) => void;
+  onEpoch?: (report: EpochReport) => void;
+}
+
+/** Defaults: the seed's MLP (784-400-20), Bernoulli, batch 128, Adam 1e-3, on the embedded mnist-mini. */
+export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
+  dataset: 'mnist-mini',
+  arch: 'mlp' as Arch,
+  latentDim: 20,
+  hiddenDim: 400,
+  epochs: 10,
+  batchSize: 128,
+  learningRate: 1e-3,
+  seed: 0,
+  likelihood: 'bernoulli' as Likelihood,
+  variance: 'fixed' as 'fixed' | 'learned',
+  sigma: 1,
+  beta: 1,
+  warmupEpochs: 0,
+  freeBits: 0,
+  valFraction: 0.1,
+  patience: 0,
+  resume: false,
+  backend: 'auto' as BackendName | 'auto',
+  workers: 'auto' as number | 'auto',
+  evalIw: 100,
+  evalIwLimit: 1000,
+});
+
+function positiveInt(o: TrainOptions, key: 'latentDim' | 'hiddenDim' | 'epochs' | 'batchSize'): void {
+  if (!Number.isInteger(o[key]) || o[key] <= 0) {
+    throw new RangeError(`trainVae: "${key}" must be a positive integer, got ${o[key]}`);
+  }
+}
+
+function nonNegative(
+  o: TrainOptions,
+  key: 'beta' | 'warmupEpochs' | 'freeBits' | 'patience' | 'evalIw' | 'evalIwLimit',
+): void {
+  if (!Number.isFinite(o[key]) || o[key] < 0)
+    throw new RangeError(`trainVae: "${key}" must be a number >= 0, got ${o[key]}`);
+}
+
+/** Checks every option and throws a RangeError or TypeError naming the first that does not fit. */
+export function checkTrainOptions(o: TrainOptions): void {
+  for (const key of ['latentDim', 'hiddenDim', 'epochs', 'batchSize'] as const) positiveInt(o, key);
+  for (const key of ['beta', 'warmupEpochs', 'freeBits', 'patience', 'evalIw', 'evalIwLimit'] as const)
+    nonNegative(o, key);
+  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) {
+    throw new RangeError(`trainVae: "learningRate" must be a positive number, got ${o.learningRate}`);
+  }
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0)
+    throw new RangeError(`trainVae: "seed" must be an integer >= 0, got ${o.seed}`);
+  if (o.arch !== 'mlp' && o.arch !== 'conv')
+    throw new TypeError(`trainVae: "arch" must be "mlp" or "conv", got ${JSON.stringify(o.arch)}`);
+  if (o.likelihood !== 'bernoulli' && o.likelihood !== 'gaussian') {
+    throw new TypeError(
+      `trainVae: "likelihood" must be "bernoulli" or "gaussian", got ${JSON.stringify(o.likelihood)}`,
+    );
+  }
+  if (o.variance !== 'fixed' && o.variance !== 'learned') {
+    throw new TypeError(
+      `trainVae: "variance" must be "fixed" or "learned", got ${JSON.stringify(o.variance)}`,
+    );
+  }
+  if (!(o.sigma > 0) || !Number.isFinite(o.sigma))
+    throw new RangeError(`trainVae: "sigma" must be a positive number, got ${o.sigma}`);
+  if (!(o.valFraction >= 0 && o.valFraction < 1)) {
+    throw new RangeError(`trainVae: "valFraction" must be in [0, 1), got ${o.valFraction}`);
+  }
+  if (o.workers !== 'auto' && !(Number.isInteger(o.workers) && o.workers >= 1)) {
+    throw new RangeError(
+      `trainVae: "workers" must be "auto" or a positive integer, got ${String(o.workers)}`,
+    );
+  }
+}
+
+/** The settings a resumed run must share with the run it continues. */
+export function runIdentity(o: TrainOptions, dataset: string): Record<string, unknown> {
+  return {
+    dataset,
+    arch: o.arch,
+    latentDim: o.latentDim,
+    hiddenDim: o.hiddenDim,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    seed: o.seed,
+    likelihood: o.likelihood,
+    variance: o.variance,
+    sigma: o.sigma,
+    beta: o.beta,
+    warmupEpochs: o.warmupEpochs,
+    freeBits: o.freeBits,
+    valFraction: o.valFraction,
+    trainLimit: o.trainLimit ?? null,
+  };
+}

@@ -12,7 +12,7 @@ function niceRange(values: number[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * Draws series over x = 1..n as an SVG line chart with axes, ticks and a legend (the loss curves of
@@ -35,11 +35,11 @@ export function lineChartSvg(
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
     `<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="black"/>`,
     `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="black"/>`,
-    `<text x="${width / 2}" y="${height - 12}" text-anchor="middle">${escape(xLabel)}</text>`,
-    `<text transform="translate(16 ${height / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    `<text x="${width / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text transform="translate(16 ${height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
   ];
   for (let t = 0; t <= 5; t++) {
     const v = y0 + ((y1 - y0) * t) / 5;
@@ -67,7 +67,7 @@ export function lineChartSvg(
     const ly = m.top + 8 + 18 * k;
     parts.push(
       `<line x1="${width - m.right - 150}" y1="${ly}" x2="${width - m.right - 130}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
-      `<text x="${width - m.right - 124}" y="${ly + 4}">${escape(s.name)}</text>`,
+      `<text x="${width - m.right - 124}" y="${ly + 4}">${escapeXml(s.name)}</text>`,
     );
   });
   parts.push('</svg>');

@@ -22,15 +22,11 @@ export interface ParityRow extends Difference {
 
 /** Runs the tfjs checkpoint of a model directory on `x` (encoder) and `z` (decoder). */
 export async function runTfjs(dir: string, x: Batch, z: Batch): Promise<RuntimeOutputs> {
-  const nets = await loadCheckpoint(dir);
+  const [nets, card] = await Promise.all([loadCheckpoint(dir), readCard(dir)]);
   try {
     const { mu, logvar } = tfjsEncode(nets.encoder, x.data, x.shape);
-    return {
-      runtime: `tfjs-${tf.getBackend()}`,
-      mu,
-      logvar,
-      x_hat: tfjsDecode(nets.decoder, z.data, z.shape),
-    };
+    const xHat = tfjsDecode(nets.decoder, z.data, z.shape, card.likelihood);
+    return { runtime: `tfjs-${tf.getBackend()}`, mu, logvar, x_hat: xHat };
   } finally {
     nets.encoder.dispose();
     nets.decoder.dispose();

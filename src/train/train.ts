@@ -13,7 +13,7 @@ import {
   type TrainingState,
   writeCard,
 } from './checkpoint.js';
-import { type Dataset, loadDataset, type Split } from './datasets.js';
+import { loadDataset, type Split } from './datasets.js';
 import type { LikelihoodSpec } from './elbo.js';
 import { DataError } from './errors.js';
 import { evaluate, evaluateElbo } from './evaluate.js';
@@ -244,7 +244,7 @@ export async function trainVae(
       await saveCheckpoint(o.out, nets, { state: checkpointState(), optimizer });
       await writeFileAtomic(
         join(o.out, TRAINING_LOG),
-        history.map((h) => JSON.stringify(h)).join('\n') + '\n',
+        `${history.map((h) => JSON.stringify(h)).join('\n')}\n`,
       );
       o.onEpoch?.(report);
       if (o.patience > 0 && best !== null && epoch - best.epoch >= o.patience) {

@@ -107,7 +107,10 @@ export async function checkpointFolder(modelDir: string): Promise<string> {
 export async function saveCheckpoint(
   modelDir: string,
   nets: VaeNetworks,
-  training?: { state: Omit<TrainingState, 'optimizerSpecs'>; optimizer: tf.Optimizer },
+  training?: {
+    state: Omit<TrainingState, 'optimizerSpecs'>;
+    optimizerWeights: { name: string; tensor: tf.Tensor }[];
+  },
 ): Promise<void> {
   const root = join(modelDir, MODEL_FILES.tfjs);
   const folder = `step-${String(training?.state.globalStep ?? 0).padStart(8, '0')}`;
@@ -115,8 +118,7 @@ export async function saveCheckpoint(
   await saveLayersModel(nets.encoder, join(dir, 'encoder'));
   await saveLayersModel(nets.decoder, join(dir, 'decoder'));
   if (training) {
-    const named = await training.optimizer.getWeights();
-    const { data, specs } = await tf.io.encodeWeights(named);
+    const { data, specs } = await tf.io.encodeWeights(training.optimizerWeights);
     await writeFileAtomic(join(dir, 'optimizer.bin'), toBytes(data));
     const state: TrainingState = { ...training.state, optimizerSpecs: specs };
     await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));

@@ -17,8 +17,8 @@ import { loadDataset, type Split } from './datasets.js';
 import type { LikelihoodSpec } from './elbo.js';
 import { DataError } from './errors.js';
 import { evaluate, evaluateElbo } from './evaluate.js';
-import { applyForTraining, buildVae, splitMoments, type VaeNetworks } from './model.js';
-import { batchObjective, betaAt } from './objective.js';
+import { buildVae, type VaeNetworks } from './model.js';
+import { betaAt, type ObjectiveSettings } from './objective.js';
 import {
   checkTrainOptions,
   DEFAULT_TRAIN_OPTIONS,
@@ -26,6 +26,9 @@ import {
   runIdentity,
   type TrainOptions,
 } from './options.js';
+import { adamWeightsFrom, assignFlat, sharedStateFrom } from './parallel/adam.js';
+import { autoWorkers, WorkerPool } from './parallel/coordinator.js';
+import { lossAndGrads, trainableVariables } from './step.js';
 
 /** What `trainVae` produced. */
 export interface TrainResult {
@@ -100,7 +103,11 @@ export async function trainVae(
       `cannot train on "${data.name}": ${fitRows.length} training examples is fewer than one batch of ${o.batchSize}`,
     );
   }
-  const identity = runIdentity(o, data.name);
+  const workers = o.workers === 'auto' ? autoWorkers(backend, o.batchSize) : o.workers;
+  if (o.batchSize % workers !== 0) {
+    throw new RangeError(`trainVae: "batchSize" ${o.batchSize} must split evenly across ${workers} workers`);
+  }
+  const identity = { ...runIdentity(o, data.name), workers };
   await mkdir(o.out, { recursive: true });
 
   let nets: VaeNetworks;
@@ -141,21 +148,39 @@ export async function trainVae(
     logVariance === undefined
       ? { kind: 'bernoulli' }
       : { kind: 'gaussian', logVariance: logVariance as tf.Variable<tf.Rank.R0> };
-  const variables = [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights].map(
-    (w) => w.read() as tf.Variable,
-  );
-  if (learnVariance && logVariance) variables.push(logVariance);
-  if (optimizerWeights) {
+  const variables = trainableVariables(nets, learnVariance && logVariance ? [logVariance] : []);
+  let pool: WorkerPool | undefined;
+  if (workers > 1) {
+    pool = await WorkerPool.start(
+      {
+        workers,
+        arch: o.arch,
+        inputShape: data.shape,
+        hiddenDim: o.hiddenDim,
+        latentDim: o.latentDim,
+        seed: o.seed,
+        learningRate: o.learningRate,
+        likelihood: o.likelihood,
+        learnVariance,
+        logVariance: logVariance ? (logVariance.dataSync()[0] as number) : 0,
+        freeBits: o.freeBits,
+        batchSize: o.batchSize,
+        images: data.train.images.subarray(0, usable * D),
+      },
+      sharedStateFrom(variables, optimizerWeights),
+    );
+  } else if (optimizerWeights) {
     // Adam creates its slots lazily; restoring them needs the same variable order as the saved run.
     await optimizer.setWeights(optimizerWeights);
-    tf.dispose(optimizerWeights.map((w) => w.tensor));
   }
+  if (optimizerWeights) tf.dispose(optimizerWeights.map((w) => w.tensor));
 
   const stepsPerEpoch = Math.floor(fitRows.length / o.batchSize);
   const warmupSteps = Math.round(o.warmupEpochs * stepsPerEpoch);
   const plannedSteps = stepsPerEpoch * o.epochs;
   const stopAt = Math.min(plannedSteps, o.maxSteps ?? Number.POSITIVE_INFINITY);
   const batch = new Float32Array(o.batchSize * D);
+  const batchRows = new Uint32Array(o.batchSize);
   const evalBase = {
     batchSize: 500,
     likelihood,
@@ -183,18 +208,23 @@ export async function trainVae(
       let steps = 0;
       let beta = betaAt(globalStep, o.beta, warmupSteps);
       for (let s = 0; s < stepsPerEpoch && globalStep < stopAt; s++) {
-        for (let i = 0; i < o.batchSize; i++) {
-          const row = fitRows[order[s * o.batchSize + i] as number] as number;
-          batch.set(data.train.images.subarray(row * D, (row + 1) * D), i * D);
-        }
+        for (let i = 0; i < o.batchSize; i++)
+          batchRows[i] = fitRows[order[s * o.batchSize + i] as number] as number;
         beta = betaAt(globalStep, o.beta, warmupSteps);
-        const result = trainStep(nets, optimizer, variables, batch, data.shape, {
-          likelihood,
-          beta,
-          freeBits: o.freeBits,
-          latentDim: o.latentDim,
-          seed: deriveSeed(o.seed, 0x5e9, globalStep),
-        });
+        const stepSeed = deriveSeed(o.seed, 0x5e9, globalStep);
+        let result: { objective: number; negElbo: number };
+        if (pool) {
+          result = await pool.step(batchRows, stepSeed, beta);
+        } else {
+          batchRows.forEach((row, i) => {
+            batch.set(data.train.images.subarray(row * D, (row + 1) * D), i * D);
+          });
+          result = trainStep(nets, optimizer, variables, batch, data.shape, o.latentDim, stepSeed, {
+            likelihood,
+            beta,
+            freeBits: o.freeBits,
+          });
+        }
         if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
           const kept =
             epochsDone > 0
@@ -222,6 +252,15 @@ export async function trainVae(
         });
       }
       const seconds = (performance.now() - epochStart) / 1000;
+      let optimizerState: { name: string; tensor: tf.Tensor }[];
+      if (pool) {
+        // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
+        const state = pool.state();
+        assignFlat(variables, state.weights);
+        optimizerState = adamWeightsFrom(variables, state);
+      } else {
+        optimizerState = await optimizer.getWeights();
+      }
       const valNegElbo = val
         ? evaluateElbo(nets.encoder, nets.decoder, val, data.shape, {
             ...evalBase,
@@ -241,7 +280,8 @@ export async function trainVae(
       epochsDone = epoch;
       if (valNegElbo !== null && (best === null || valNegElbo < best.valNegElbo))
         best = { epoch, valNegElbo };
-      await saveCheckpoint(o.out, nets, { state: checkpointState(), optimizer });
+      await saveCheckpoint(o.out, nets, { state: checkpointState(), optimizerWeights: optimizerState });
+      if (pool) tf.dispose(optimizerState.map((w) => w.tensor));
       await writeFileAtomic(
         join(o.out, TRAINING_LOG),
         `${history.map((h) => JSON.stringify(h)).join('\n')}\n`,
@@ -287,7 +327,7 @@ export async function trainVae(
         examplesPerSec: seconds > 0 ? round((globalStep * o.batchSize) / seconds, 1) : 0,
         trainExamples: fitRows.length,
         valExamples: valCount,
-        workers: 1,
+        workers,
         stoppedEarly,
       },
       metrics: {
@@ -307,17 +347,10 @@ export async function trainVae(
     await writeCard(o.out, card);
     return { card, networks: nets, backend, history };
   } finally {
+    await pool?.close();
     optimizer.dispose();
     logVariance?.dispose();
   }
-}
-
-interface StepSettings {
-  likelihood: LikelihoodSpec;
-  beta: number;
-  freeBits: number;
-  latentDim: number;
-  seed: number;
 }
 
 function trainStep(
@@ -326,27 +359,16 @@ function trainStep(
   variables: tf.Variable[],
   batch: Float32Array,
   shape: number[],
-  s: StepSettings,
+  latentDim: number,
+  seed: number,
+  settings: ObjectiveSettings,
 ): { objective: number; negElbo: number } {
   return tf.tidy(() => {
     const n = batch.length / sizeOf(shape);
     const x = tf.tensor(batch, [n, ...shape]);
-    const eps = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', s.seed) as tf.Tensor2D;
-    let negElbo: tf.Scalar | undefined;
-    const objective = optimizer.minimize(
-      () => {
-        const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
-        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
-        const decoded = applyForTraining(nets.decoder, z, false);
-        const terms = batchObjective(x, decoded, mu, logvar, s);
-        negElbo = tf.keep(terms.negElbo);
-        return terms.objective;
-      },
-      true,
-      variables,
-    ) as tf.Scalar;
-    const ne = (negElbo as tf.Scalar).dataSync()[0] as number;
-    (negElbo as tf.Scalar).dispose();
-    return { objective: objective.dataSync()[0] as number, negElbo: ne };
+    const eps = tf.randomNormal([n, latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+    const r = lossAndGrads(nets, variables, x, eps, settings);
+    optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: r.grads[v.name] as tf.Tensor })));
+    return { objective: r.objective.dataSync()[0] as number, negElbo: r.negElbo.dataSync()[0] as number };
   });
 }

@@ -128,6 +128,13 @@ export const TRAIN_FLAGS = {
     description: 'tfjs backend: auto, tensorflow, wasm, cpu',
     default: 'auto',
   },
+  workers: {
+    type: 'string',
+    value: 'N',
+    description:
+      'data-parallel training threads, each with its own wasm backend (auto: one per core on wasm)',
+    default: 'auto',
+  },
   'image-size': {
     type: 'string',
     value: 'HxWxC',
@@ -187,6 +194,7 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     seed: intFlag(cmd, args, 'seed', 0),
     backend: choiceFlag<BackendName | 'auto'>(cmd, args, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu']),
     evalIw: intFlag(cmd, args, 'eval-iw', 0),
+    workers: args.flags.workers === 'auto' ? 'auto' : intFlag(cmd, args, 'workers', 1, 64),
     ...(imageShape ? { datasetOptions: { imageShape } } : {}),
     command: `vae ${cmd} ${args.argv.join(' ')}`.trim(),
   };

@@ -1,0 +1,168 @@
+/**
+ * A data-parallel training worker: its own wasm backend and its own copy of the networks. Each step
+ * it computes the gradient of its share of the batch into its shared slot; once every slot is
+ * written, it runs Adam over its share of the parameters (averaging the slots on the way) in the
+ * shared weights, and once every share is done it loads the new weights into its networks.
+ * Adam runs once per parameter in all, not once per worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { sizeOf } from '../../core/card.js';
+import { deriveSeed } from '../../core/random.js';
+import { selectBackend } from '../backend.js';
+import type { LikelihoodSpec } from '../elbo.js';
+import { buildVae } from '../model.js';
+import { lossAndGrads, trainableVariables } from '../step.js';
+import { ADAM } from './adam.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
+
+const setup = workerData as WorkerSetup;
+if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+const port = parentPort;
+const send = (message: FromWorker) => port.postMessage(message);
+
+/** Waits until `control[slot]` reaches `target`. */
+function barrier(control: Int32Array, slot: number, target: number): void {
+  for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
+    Atomics.wait(control, slot, v);
+}
+
+/**
+ * Adam over parameters [lo, hi): the gradient is the mean of the W slots, summed in slot order so
+ * that every worker would compute the same float for the same index.
+ */
+function adamShare(
+  slots: Float32Array,
+  W: number,
+  P: number,
+  lo: number,
+  hi: number,
+  m: Float32Array,
+  v: Float32Array,
+  weights: Float32Array,
+  lr: number,
+  t: number,
+): void {
+  const { beta1, beta2, epsilon } = ADAM;
+  const step = lr / (1 - beta1 ** t);
+  const c2 = 1 / (1 - beta2 ** t);
+  const inv = 1 / W;
+  const g0 = slots.subarray(0, P);
+  const g1 = W > 1 ? slots.subarray(P, 2 * P) : g0;
+  for (let i = lo; i < hi; i++) {
+    let g = g0[i] as number;
+    if (W === 2) g += g1[i] as number;
+    else for (let w = 1; w < W; w++) g += slots[w * P + i] as number;
+    g *= inv;
+    const mi = beta1 * (m[i] as number) + (1 - beta1) * g;
+    const vi = beta2 * (v[i] as number) + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    weights[i] = (weights[i] as number) - (step * mi) / (Math.sqrt(vi * c2) + epsilon);
+  }
+}
+
+async function start(): Promise<void> {
+  await selectBackend('wasm');
+  const shape = setup.inputShape;
+  const nets = buildVae(
+    setup.arch,
+    { inputShape: shape, hiddenDim: setup.hiddenDim, latentDim: setup.latentDim },
+    setup.seed,
+  );
+  const logVariance =
+    setup.likelihood === 'gaussian'
+      ? tf.variable(tf.scalar(setup.logVariance), setup.learnVariance)
+      : undefined;
+  const likelihood: LikelihoodSpec =
+    logVariance === undefined
+      ? { kind: 'bernoulli' }
+      : { kind: 'gaussian', logVariance: logVariance as tf.Scalar };
+  const variables = trainableVariables(nets, setup.learnVariance && logVariance ? [logVariance] : []);
+  const sizes = variables.map((v) => v.size);
+  const P = sizes.reduce((a, b) => a + b, 0);
+  const D = sizeOf(shape);
+  const W = setup.workers;
+  const share = setup.batchSize / W;
+  const images = new Float32Array(setup.images);
+  const control = new Int32Array(setup.control);
+  const rows = new Uint32Array(setup.rows);
+  const params = new Float64Array(setup.stepParams);
+  const losses = new Float64Array(setup.losses);
+  const slots = new Float32Array(setup.grads);
+  const weights = new Float32Array(setup.weights);
+  const m = new Float32Array(setup.firstMoment);
+  const v = new Float32Array(setup.secondMoment);
+  if (slots.length !== W * P || weights.length !== P) {
+    throw new Error(
+      `shared buffers hold ${slots.length} and ${weights.length} floats, expected ${W * P} and ${P}`,
+    );
+  }
+  const batch = new Float32Array(share * D);
+  // This worker's share of the parameters for the update.
+  const lo = Math.floor((setup.index * P) / W);
+  const hi = Math.floor(((setup.index + 1) * P) / W);
+
+  const loadWeights = () => {
+    let offset = 0;
+    variables.forEach((variable, k) => {
+      const n = sizes[k] as number;
+      tf.tidy(() => variable.assign(tf.tensor(weights.subarray(offset, offset + n), variable.shape)));
+      offset += n;
+    });
+  };
+
+  const step = () => {
+    const first = setup.index * share;
+    for (let i = 0; i < share; i++) {
+      const row = rows[first + i] as number;
+      batch.set(images.subarray(row * D, (row + 1) * D), i * D);
+    }
+    const [seed = 0, beta = 1, t = 1] = params;
+    tf.tidy(() => {
+      const x = tf.tensor(batch, [share, ...shape]);
+      const eps = tf.randomNormal(
+        [share, setup.latentDim],
+        0,
+        1,
+        'float32',
+        deriveSeed(seed, setup.index),
+      ) as tf.Tensor2D;
+      const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
+      let offset = setup.index * P;
+      for (const variable of variables) {
+        const g = (r.grads[variable.name] as tf.Tensor).dataSync() as Float32Array;
+        slots.set(g, offset);
+        offset += g.length;
+      }
+      losses[2 * setup.index] = r.objective.dataSync()[0] as number;
+      losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
+    });
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
+    barrier(control, 0, W);
+    // Adam over this worker's share, with the gradient averaged over the slots in a fixed order.
+    adamShare(slots, W, P, lo, hi, m, v, weights, setup.learningRate, t);
+    Atomics.add(control, 1, 1);
+    Atomics.notify(control, 1);
+    barrier(control, 1, W);
+    loadWeights();
+    send({ type: 'stepped' });
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    try {
+      if (msg.type === 'step') step();
+      else {
+        loadWeights();
+        send({ type: 'weights-loaded' });
+      }
+    } catch (error) {
+      send({ type: 'error', message: (error as Error).stack ?? String(error) });
+    }
+  });
+  loadWeights();
+  send({ type: 'ready', parameters: P });
+}
+
+start().catch((error: Error) => send({ type: 'error', message: error.stack ?? error.message }));

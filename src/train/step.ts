@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+import type { VaeNetworks } from './model.js';
+import { applyForTraining, splitMoments } from './model.js';
+import { batchObjective, type ObjectiveSettings } from './objective.js';
+
+/** The objective of one batch, its plain negative ELBO, and the gradient of the objective per variable. */
+export interface StepResult {
+  objective: tf.Scalar;
+  negElbo: tf.Scalar;
+  /** Gradients keyed by variable name, in the order of `variables`. */
+  grads: tf.NamedTensorMap;
+}
+
+/**
+ * Runs the VAE forward on a batch with noise `eps` and differentiates the objective with respect to
+ * `variables`. The caller owns the returned tensors (call inside tf.tidy).
+ */
+export function lossAndGrads(
+  nets: VaeNetworks,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  eps: tf.Tensor2D,
+  settings: ObjectiveSettings,
+): StepResult {
+  let negElbo: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
+    const terms = batchObjective(x, applyForTraining(nets.decoder, z, false), mu, logvar, settings);
+    negElbo = tf.keep(terms.negElbo);
+    return terms.objective;
+  }, variables);
+  return { objective: value, negElbo: negElbo as tf.Scalar, grads };
+}
+
+/** The trainable variables of a VAE in a fixed order (encoder, decoder, then extras such as a learned variance). */
+export function trainableVariables(nets: VaeNetworks, extra: tf.Variable[] = []): tf.Variable[] {
+  return [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights]
+    .map((w) => w.read() as tf.Variable)
+    .concat(extra);
+}

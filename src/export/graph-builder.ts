@@ -107,6 +107,19 @@ export class GraphBuilder {
     return values;
   }
 
+  /**
+   * When `name` is the output of a Transpose whose permutation undoes `perm`, the value that
+   * Transpose read (so the pair cancels); otherwise undefined. The unused Transpose is pruned by `finish`.
+   */
+  inverseTransposeSource(name: string, perm: readonly number[]): Value | undefined {
+    const node = this.nodes.find((n) => n.output?.[0] === name);
+    if (node?.opType !== 'Transpose') return undefined;
+    const inner = node.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number) ?? [];
+    if (inner.length !== perm.length || !perm.every((p, i) => inner[p] === i)) return undefined;
+    const input = node.input?.[0] as string;
+    return { name: input, shape: this.shapeOf(input) };
+  }
+
   /** The known shape of a value, or [] when unknown. */
   shapeOf(name: string): Dim[] {
     return this.shapes.get(name) ?? [];

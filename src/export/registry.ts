@@ -1,5 +1,7 @@
 import type { LayerConverter } from './converter.js';
 import { convertActivation } from './layers/activation.js';
+import { convertConv2D } from './layers/conv2d.js';
+import { convertConv2DTranspose } from './layers/conv2d-transpose.js';
 import { convertDense } from './layers/dense.js';
 import { convertFlatten } from './layers/flatten.js';
 import { convertReLU } from './layers/relu.js';
@@ -8,6 +10,8 @@ import { convertReshape } from './layers/reshape.js';
 /** One converter per tfjs layer class, keyed by the class name tfjs reports (`getClassName()`). */
 const converters = new Map<string, LayerConverter>([
   ['Activation', convertActivation],
+  ['Conv2D', convertConv2D],
+  ['Conv2DTranspose', convertConv2DTranspose],
   ['Dense', convertDense],
   ['Flatten', convertFlatten],
   ['ReLU', convertReLU],

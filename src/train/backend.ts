@@ -10,7 +10,15 @@ export interface BackendChoice {
   skipped: { name: BackendName; reason: string }[];
 }
 
-async function tryBackend(name: BackendName): Promise<void> {
+/**
+ * Kernels a training run needs beyond the MLP's. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter,
+ * so conv models train on another backend.
+ */
+export function kernelsFor(arch: 'mlp' | 'conv'): string[] {
+  return arch === 'conv' ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
+}
+
+async function tryBackend(name: BackendName, kernels: readonly string[]): Promise<void> {
   if (name === 'tensorflow') {
     // An optionalDependency: absent where its install could not download libtensorflow.
     const moduleName = '@tensorflow/tfjs-node';
@@ -20,6 +28,9 @@ async function tryBackend(name: BackendName): Promise<void> {
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
+  const missing = kernels.filter((k) => tf.getKernel(k, name) === undefined);
+  if (missing.length > 0)
+    throw new Error(`lacks the ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
   if (name === 'cpu') {
     // The cpu backend prints a banner recommending tfjs-node on first use; library code stays quiet.
     const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
@@ -30,14 +41,18 @@ async function tryBackend(name: BackendName): Promise<void> {
 /**
  * Chooses the TensorFlow.js backend: `tensorflow` (tfjs-node) when it loads, else `wasm`, else `cpu`.
  * @param wanted - force one backend; `auto` (the default) takes the first that works.
+ * @param options.kernels - kernels the backend must have (see `kernelsFor`).
  * @throws Error listing every backend tried when none (or not the wanted one) works.
  */
-export async function selectBackend(wanted: BackendName | 'auto' = 'auto'): Promise<BackendChoice> {
+export async function selectBackend(
+  wanted: BackendName | 'auto' = 'auto',
+  options: { kernels?: readonly string[] } = {},
+): Promise<BackendChoice> {
   const order: BackendName[] = wanted === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [wanted];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of order) {
     try {
-      await tryBackend(name);
+      await tryBackend(name, options.kernels ?? []);
       return { name, skipped };
     } catch (error) {
       const e = error as Error & { code?: string };

@@ -174,7 +174,8 @@ function toSplit(images: IdxArray, labels: IdxArray | undefined, source: string)
   const count = images.dims[0] as number;
   // uint8 pixels are scaled to [0, 1]; other IDX types are taken as they are.
   const scale = images.data instanceof Uint8Array ? 1 / 255 : 1;
-  const data = Float32Array.from(images.data, (v) => v * scale);
+  const data = sharedFloat32(images.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = (images.data[i] as number) * scale;
   checkFinite(data, `${source} images`);
   const split: Split = { images: data, count };
   if (labels !== undefined) {
@@ -184,6 +185,13 @@ function toSplit(images: IdxArray, labels: IdxArray | undefined, source: string)
     split.labels = Uint8Array.from(labels.data);
   }
   return split;
+}
+
+/**
+ * A Float32Array in shared memory, so that training worker threads read the dataset without a copy.
+ */
+export function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(4 * length));
 }
 
 /** Throws a DataError naming the first NaN or infinite value. */

@@ -6,7 +6,7 @@ import { batchObjective, type ObjectiveSettings } from './objective.js';
 /** The objective of one batch, its plain negative ELBO, and the gradient of the objective per variable. */
 export interface StepResult {
   objective: tf.Scalar;
-  negElbo: tf.Scalar;
+  negElbo: number;
   /** Gradients keyed by variable name, in the order of `variables`. */
   grads: tf.NamedTensorMap;
 }
@@ -22,15 +22,16 @@ export function lossAndGrads(
   eps: tf.Tensor2D,
   settings: ObjectiveSettings,
 ): StepResult {
-  let negElbo: tf.Scalar | undefined;
+  let negElbo = Number.NaN;
   const { value, grads } = tf.variableGrads(() => {
     const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
     const terms = batchObjective(x, applyForTraining(nets.decoder, z, false), mu, logvar, settings);
-    negElbo = tf.keep(terms.negElbo);
+    // Read here rather than kept: a kept tensor would outlive the caller's tidy and leak.
+    negElbo = terms.negElbo.dataSync()[0] as number;
     return terms.objective;
   }, variables);
-  return { objective: value, negElbo: negElbo as tf.Scalar, grads };
+  return { objective: value, negElbo, grads };
 }
 
 /** The trainable variables of a VAE in a fixed order (encoder, decoder, then extras such as a learned variance). */
@@ -38,4 +39,19 @@ export function trainableVariables(nets: VaeNetworks, extra: tf.Variable[] = [])
   return [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights]
     .map((w) => w.read() as tf.Variable)
     .concat(extra);
+}
+
+/** Copies every gradient, in the order of `variables`, into one flat array. */
+export function flattenGradients(
+  grads: tf.NamedTensorMap,
+  variables: readonly tf.Variable[],
+  out: Float32Array,
+  offset = 0,
+): void {
+  let at = offset;
+  for (const v of variables) {
+    const g = (grads[v.name] as tf.Tensor).dataSync() as Float32Array;
+    out.set(g, at);
+    at += g.length;
+  }
 }

@@ -5,7 +5,7 @@ import { CARD_FORMAT, type ModelCard, sizeOf } from '../core/card.js';
 import { createRng, deriveSeed, permutation } from '../core/random.js';
 import { PACKAGE_VERSION } from '../core/version.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
-import { type BackendName, selectBackend } from './backend.js';
+import { type BackendName, kernelsFor, selectBackend } from './backend.js';
 import {
   loadCheckpoint,
   loadTrainingState,
@@ -26,9 +26,9 @@ import {
   runIdentity,
   type TrainOptions,
 } from './options.js';
-import { adamWeightsFrom, assignFlat, sharedStateFrom } from './parallel/adam.js';
-import { autoWorkers, WorkerPool } from './parallel/coordinator.js';
-import { lossAndGrads, trainableVariables } from './step.js';
+import { adamShare, adamWeightsFrom, assignFlat, sharedStateFrom } from './parallel/adam.js';
+import { autoWorkers, type SharedState, WorkerPool } from './parallel/coordinator.js';
+import { flattenGradients, lossAndGrads, trainableVariables } from './step.js';
 
 /** What `trainVae` produced. */
 export interface TrainResult {
@@ -48,6 +48,14 @@ function gatherSplit(source: Split, indices: Uint32Array, size: number): Split {
     images.set(source.images.subarray(row * size, (row + 1) * size), i * size);
   });
   return { images, count: indices.length };
+}
+
+/**
+ * Early stopping: true once `patience` epochs have passed since the best validation neg-ELBO
+ * (the same noise is drawn for validation every epoch, so epochs compare fairly). Patience 0 never stops.
+ */
+export function shouldStopEarly(best: TrainingState['best'], epoch: number, patience: number): boolean {
+  return patience > 0 && best !== null && epoch - best.epoch >= patience;
 }
 
 function round(x: number, digits: number): number {
@@ -82,7 +90,7 @@ export async function trainVae(
 ): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   checkTrainOptions(o);
-  const backend = (await selectBackend(o.backend)).name;
+  const backend = (await selectBackend(o.backend, { kernels: kernelsFor(o.arch) })).name;
   const data = typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset;
   const D = sizeOf(data.shape);
   if (o.likelihood === 'bernoulli') {
@@ -116,7 +124,6 @@ export async function trainVae(
   let epochsDone = 0;
   let globalStep = 0;
   let savedLogVariance: number | undefined;
-  const optimizer = tf.train.adam(o.learningRate);
   let optimizerWeights: { name: string; tensor: tf.Tensor }[] | undefined;
   if (o.resume) {
     const saved = await loadTrainingState(o.out);
@@ -169,10 +176,12 @@ export async function trainVae(
       },
       sharedStateFrom(variables, optimizerWeights),
     );
-  } else if (optimizerWeights) {
-    // Adam creates its slots lazily; restoring them needs the same variable order as the saved run.
-    await optimizer.setWeights(optimizerWeights);
   }
+  // Without workers, the main thread runs the same Adam on ordinary arrays. (tf.train.adam is not used:
+  // after a restore it recomputes β^t with pow() where a running product was used, so a resumed
+  // run would drift from an uninterrupted one in the last bits.)
+  const adam = pool ? undefined : sharedStateFrom(variables, optimizerWeights);
+  const gradients = new Float32Array(pool ? 0 : variables.reduce((n, v) => n + v.size, 0));
   if (optimizerWeights) tf.dispose(optimizerWeights.map((w) => w.tensor));
 
   const stepsPerEpoch = Math.floor(fitRows.length / o.batchSize);
@@ -219,11 +228,22 @@ export async function trainVae(
           batchRows.forEach((row, i) => {
             batch.set(data.train.images.subarray(row * D, (row + 1) * D), i * D);
           });
-          result = trainStep(nets, optimizer, variables, batch, data.shape, o.latentDim, stepSeed, {
-            likelihood,
-            beta,
-            freeBits: o.freeBits,
-          });
+          result = trainStep(
+            nets,
+            adam as SharedState,
+            gradients,
+            variables,
+            batch,
+            data.shape,
+            o.learningRate,
+            o.latentDim,
+            stepSeed,
+            {
+              likelihood,
+              beta,
+              freeBits: o.freeBits,
+            },
+          );
         }
         if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
           const kept =
@@ -252,19 +272,14 @@ export async function trainVae(
         });
       }
       const seconds = (performance.now() - epochStart) / 1000;
-      let optimizerState: { name: string; tensor: tf.Tensor }[];
-      if (pool) {
-        // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
-        const state = pool.state();
-        assignFlat(variables, state.weights);
-        optimizerState = adamWeightsFrom(variables, state);
-      } else {
-        optimizerState = await optimizer.getWeights();
-      }
+      const trained = pool ? pool.state() : (adam as SharedState);
+      // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
+      if (pool) assignFlat(variables, trained.weights);
+      const optimizerState = adamWeightsFrom(variables, trained);
       const valNegElbo = val
         ? evaluateElbo(nets.encoder, nets.decoder, val, data.shape, {
             ...evalBase,
-            seed: deriveSeed(o.seed, 0xa1, epoch),
+            seed: deriveSeed(o.seed, 0xa1),
           }).negElbo
         : null;
       const report: EpochReport = {
@@ -281,13 +296,13 @@ export async function trainVae(
       if (valNegElbo !== null && (best === null || valNegElbo < best.valNegElbo))
         best = { epoch, valNegElbo };
       await saveCheckpoint(o.out, nets, { state: checkpointState(), optimizerWeights: optimizerState });
-      if (pool) tf.dispose(optimizerState.map((w) => w.tensor));
+      tf.dispose(optimizerState.map((w) => w.tensor));
       await writeFileAtomic(
         join(o.out, TRAINING_LOG),
         `${history.map((h) => JSON.stringify(h)).join('\n')}\n`,
       );
       o.onEpoch?.(report);
-      if (o.patience > 0 && best !== null && epoch - best.epoch >= o.patience) {
+      if (shouldStopEarly(best, epoch, o.patience)) {
         stoppedEarly = true;
         break;
       }
@@ -348,27 +363,43 @@ export async function trainVae(
     return { card, networks: nets, backend, history };
   } finally {
     await pool?.close();
-    optimizer.dispose();
     logVariance?.dispose();
   }
 }
 
 function trainStep(
   nets: VaeNetworks,
-  optimizer: tf.Optimizer,
+  adam: SharedState,
+  gradients: Float32Array,
   variables: tf.Variable[],
   batch: Float32Array,
   shape: number[],
+  learningRate: number,
   latentDim: number,
   seed: number,
   settings: ObjectiveSettings,
 ): { objective: number; negElbo: number } {
-  return tf.tidy(() => {
+  const result = tf.tidy(() => {
     const n = batch.length / sizeOf(shape);
     const x = tf.tensor(batch, [n, ...shape]);
     const eps = tf.randomNormal([n, latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
     const r = lossAndGrads(nets, variables, x, eps, settings);
-    optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: r.grads[v.name] as tf.Tensor })));
-    return { objective: r.objective.dataSync()[0] as number, negElbo: r.negElbo.dataSync()[0] as number };
+    flattenGradients(r.grads, variables, gradients);
+    return { objective: r.objective.dataSync()[0] as number, negElbo: r.negElbo };
   });
+  adam.t += 1;
+  adamShare(
+    gradients,
+    1,
+    gradients.length,
+    0,
+    gradients.length,
+    adam.firstMoment,
+    adam.secondMoment,
+    adam.weights,
+    learningRate,
+    adam.t,
+  );
+  assignFlat(variables, adam.weights);
+  return result;
 }

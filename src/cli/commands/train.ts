@@ -2,6 +2,7 @@ import { exportVae } from '../../export/index.js';
 import {
   type BackendName,
   DEFAULT_TRAIN_OPTIONS,
+  kernelsFor,
   loadDataset,
   selectBackend,
   type TrainOptions,
@@ -31,7 +32,9 @@ export async function trainWithProgress(
   options: Partial<TrainOptions> & Pick<TrainOptions, 'out'>,
   json = false,
 ): Promise<TrainResult> {
-  const choice = await selectBackend(options.backend ?? 'auto');
+  const choice = await selectBackend(options.backend ?? 'auto', {
+    kernels: kernelsFor(options.arch ?? 'mlp'),
+  });
   const skipped = choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   note(`backend: tfjs ${choice.name}${skipped ? ` (not available: ${skipped})` : ''}`);
   const bar = progressBar();
@@ -229,8 +232,10 @@ export const trainCommand: Command = {
     const opset = intFlag('train', args, 'opset', 13, 21);
     const json = args.flags.json === true;
     const started = performance.now();
+    // Loaded once here and handed to the trainer, so the pictures do not load it a second time.
+    const data = await loadDataset(String(options.dataset), options.datasetOptions);
     const result = await trainWithProgress(
-      { ...options, out: outDir, resume: args.flags.resume === true },
+      { ...options, dataset: data, out: outDir, resume: args.flags.resume === true },
       json,
     );
     const m = result.card.metrics;
@@ -243,7 +248,6 @@ export const trainCommand: Command = {
         `test neg-ELBO ${m.negElbo.toFixed(3)} nats (recon ${m.recon.toFixed(3)}, KL ${m.kl.toFixed(3)})${iwae}, ${m.activeUnits} active units, on ${m.examples} examples`,
       );
     }
-    const data = await loadDataset(result.card.dataset, options.datasetOptions);
     const pictures = await writeTrainingPictures(outDir, result.networks, result.card, data, result.history);
     note(`wrote ${pictures.map((p) => `${outDir}/${p}`).join(', ')}`);
     if (!args.flags['no-export']) {

@@ -88,8 +88,14 @@ export class WorkerPool {
    */
   static async start(plan: WorkerPlan, initial: SharedState): Promise<WorkerPool> {
     const parameters = initial.weights.length;
-    const images = new SharedArrayBuffer(plan.images.byteLength);
-    new Float32Array(images).set(plan.images);
+    // Datasets loaded by loadDataset already live in shared memory; anything else is copied once.
+    let images: SharedArrayBuffer;
+    if (plan.images.buffer instanceof SharedArrayBuffer && plan.images.byteOffset === 0) {
+      images = plan.images.buffer;
+    } else {
+      images = new SharedArrayBuffer(plan.images.byteLength);
+      new Float32Array(images).set(plan.images);
+    }
     const W = plan.workers;
     const setup: Omit<WorkerSetup, 'index'> = {
       ...plan,

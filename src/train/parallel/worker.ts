@@ -12,8 +12,8 @@ import { deriveSeed } from '../../core/random.js';
 import { selectBackend } from '../backend.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { buildVae } from '../model.js';
-import { lossAndGrads, trainableVariables } from '../step.js';
-import { ADAM } from './adam.js';
+import { flattenGradients, lossAndGrads, trainableVariables } from '../step.js';
+import { adamShare } from './adam.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
@@ -25,41 +25,6 @@ const send = (message: FromWorker) => port.postMessage(message);
 function barrier(control: Int32Array, slot: number, target: number): void {
   for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
     Atomics.wait(control, slot, v);
-}
-
-/**
- * Adam over parameters [lo, hi): the gradient is the mean of the W slots, summed in slot order so
- * that every worker would compute the same float for the same index.
- */
-function adamShare(
-  slots: Float32Array,
-  W: number,
-  P: number,
-  lo: number,
-  hi: number,
-  m: Float32Array,
-  v: Float32Array,
-  weights: Float32Array,
-  lr: number,
-  t: number,
-): void {
-  const { beta1, beta2, epsilon } = ADAM;
-  const step = lr / (1 - beta1 ** t);
-  const c2 = 1 / (1 - beta2 ** t);
-  const inv = 1 / W;
-  const g0 = slots.subarray(0, P);
-  const g1 = W > 1 ? slots.subarray(P, 2 * P) : g0;
-  for (let i = lo; i < hi; i++) {
-    let g = g0[i] as number;
-    if (W === 2) g += g1[i] as number;
-    else for (let w = 1; w < W; w++) g += slots[w * P + i] as number;
-    g *= inv;
-    const mi = beta1 * (m[i] as number) + (1 - beta1) * g;
-    const vi = beta2 * (v[i] as number) + (1 - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    weights[i] = (weights[i] as number) - (step * mi) / (Math.sqrt(vi * c2) + epsilon);
-  }
 }
 
 async function start(): Promise<void> {
@@ -129,14 +94,9 @@ async function start(): Promise<void> {
         deriveSeed(seed, setup.index),
       ) as tf.Tensor2D;
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
-      let offset = setup.index * P;
-      for (const variable of variables) {
-        const g = (r.grads[variable.name] as tf.Tensor).dataSync() as Float32Array;
-        slots.set(g, offset);
-        offset += g.length;
-      }
+      flattenGradients(r.grads, variables, slots, setup.index * P);
       losses[2 * setup.index] = r.objective.dataSync()[0] as number;
-      losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
+      losses[2 * setup.index + 1] = r.negElbo;
     });
     Atomics.add(control, 0, 1);
     Atomics.notify(control, 0);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvFilterGrad } from './wasm-conv-filter.js';
 
 /** Backends the trainer can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -11,8 +12,8 @@ export interface BackendChoice {
 }
 
 /**
- * Kernels a training run needs beyond the MLP's. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter,
- * so conv models train on another backend.
+ * Kernels a training run needs beyond the MLP's. (tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter;
+ * `registerWasmConvFilterGrad` supplies it when the wasm backend is selected.)
  */
 export function kernelsFor(arch: 'mlp' | 'conv'): string[] {
   return arch === 'conv' ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
@@ -25,6 +26,7 @@ async function tryBackend(name: BackendName, kernels: readonly string[]): Promis
     await import(moduleName);
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmConvFilterGrad();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();

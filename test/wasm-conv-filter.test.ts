@@ -6,12 +6,12 @@ import { selectBackend } from '../src/train/index.js';
 
 /** Regression: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, so conv layers could not train on it. */
 describe('Conv2DBackpropFilter on wasm (vae-onnx kernel) equals the cpu backend', () => {
-  const cases = [
+  const cases: { x: readonly number[]; f: readonly number[]; s: number; pad: 'valid' | 'same' }[] = [
     { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' },
     { x: [2, 8, 8, 3], f: [3, 3, 3, 5], s: 2, pad: 'same' },
     { x: [1, 7, 6, 2], f: [3, 2, 2, 3], s: 1, pad: 'same' },
     { x: [3, 14, 14, 4], f: [3, 3, 4, 2], s: 2, pad: 'same' },
-  ] as const;
+  ];
 
   async function filterGrads(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
     await selectBackend(backend);
@@ -22,14 +22,14 @@ describe('Conv2DBackpropFilter on wasm (vae-onnx kernel) equals the cpu backend'
             c.x.reduce((a, b) => a * b),
             1,
           ),
-          [...c.x],
+          c.x as [number, number, number, number],
         );
         const f = tf.tensor4d(
           normalArray(
             c.f.reduce((a, b) => a * b),
             2,
           ),
-          [...c.f],
+          c.f as [number, number, number, number],
         );
         const loss = (w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, c.s, c.pad)));
         return tf.grad(loss)(f).dataSync() as Float32Array;

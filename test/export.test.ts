@@ -12,7 +12,7 @@ import {
   exportVae,
   supportedLayerClasses,
 } from '../src/export/index.js';
-import { readCard, selectBackend } from '../src/train/index.js';
+import { checkpointFolder, readCard, selectBackend } from '../src/train/index.js';
 import { tempDir, trainTiny } from './helpers/fixtures.js';
 import { checkWithReferenceChecker } from './helpers/onnx-checker.js';
 
@@ -93,7 +93,7 @@ describe('exportVae', () => {
 
   test('a failed export leaves earlier files intact', async () => {
     const before = readFileSync(join(dir, 'decoder.onnx'));
-    writeFileSync(join(dir, 'tfjs', 'decoder', 'model.json'), '{ not json');
+    writeFileSync(join(await checkpointFolder(dir), 'decoder', 'model.json'), '{ not json');
     await assert.rejects(exportVae(dir), /cannot load tfjs model .*decoder\/model\.json/);
     assert.deepEqual(readFileSync(join(dir, 'decoder.onnx')), before);
   });

@@ -74,6 +74,60 @@ describe('vae CLI', () => {
     assert.equal(existsSync(join(out, 'card.json')), false);
   });
 
+  test('train --json prints one object per epoch; eval --json prints the documented figures', () => {
+    const dir = join(tempDir(), 'm');
+    const common = ['--hidden', '16', '--latent', '3', '--batch', '64', '--seed', '5'];
+    const train = vae(
+      'train',
+      '--out',
+      dir,
+      '--epochs',
+      '2',
+      '--eval-iw',
+      '5',
+      '--json',
+      '--workers',
+      '1',
+      ...common,
+    );
+    assert.equal(train.code, 0, train.stderr);
+    const lines = train.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.epoch),
+      [1, 2],
+    );
+    for (const l of lines) {
+      for (const key of ['trainLoss', 'valNegElbo', 'examplesPerSec', 'seconds'])
+        assert.equal(typeof l[key], 'number', key);
+    }
+    for (const file of [
+      'card.json',
+      'encoder.onnx',
+      'decoder.onnx',
+      'samples.png',
+      'reconstructions.png',
+      'loss.svg',
+      'training-log.jsonl',
+    ]) {
+      assert.ok(existsSync(join(dir, file)), file);
+    }
+    const card = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8'));
+    assert.equal(card.metrics.iw, 5);
+    assert.equal(typeof card.metrics.iwaeNll, 'number');
+    assert.match(card.command, /^vae train --out .* --epochs 2/);
+    const evaluation = vae('eval', dir, '--iw', '4', '--limit', '50', '--json');
+    assert.equal(evaluation.code, 0, evaluation.stderr);
+    const figures = JSON.parse(evaluation.stdout);
+    for (const key of ['negElbo', 'recon', 'kl', 'iwaeNll', 'activeUnits'])
+      assert.equal(typeof figures[key], 'number', key);
+    assert.equal(figures.examples, 50);
+    // The importance-weighted bound is tighter than the single-sample ELBO on average.
+    assert.ok(figures.iwaeNll < figures.negElbo + 5, `${figures.iwaeNll} vs ${figures.negElbo}`);
+  });
+
   describe('with a trained model', () => {
     let dir: string;
     before(async () => {

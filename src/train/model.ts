@@ -19,30 +19,58 @@ export interface VaeNetworks {
 }
 
 /**
+ * Kernel and bias drawn from U(−1/√fan_in, 1/√fan_in), as PyTorch's nn.Linear starts, so that the MLP
+ * begins where the reference implementations of the seed's VAE begin.
+ */
+function fanInUniform(fanIn: number, seed: number, k: number) {
+  const limit = 1 / Math.sqrt(fanIn);
+  return {
+    kernelInitializer: tf.initializers.varianceScaling({
+      scale: 1 / 3,
+      mode: 'fanIn',
+      distribution: 'uniform',
+      seed: seed * 16 + k,
+    }),
+    biasInitializer: tf.initializers.randomUniform({
+      minval: -limit,
+      maxval: limit,
+      seed: seed * 16 + k + 8,
+    }),
+  };
+}
+
+/**
  * Builds the seed's MLP VAE: encoder x → Flatten → Dense(hidden, relu) → Dense(2·latent), whose output
  * holds mu then logvar; decoder z → Dense(hidden, relu) → Dense(D) → Reshape(input shape), logits.
  * @param seed - seeds every initializer, so the same seed gives the same starting weights.
  */
 export function buildMlpVae(shape: VaeShape, seed: number): VaeNetworks {
   const { inputShape, hiddenDim, latentDim } = shape;
-  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 16 + k });
+  const D = sizeOf(inputShape);
   const encoder = tf.sequential({ name: 'encoder' });
   encoder.add(tf.layers.flatten({ inputShape, name: 'enc_flatten' }));
   encoder.add(
-    tf.layers.dense({ units: hiddenDim, activation: 'relu', kernelInitializer: init(1), name: 'enc_hidden' }),
+    tf.layers.dense({
+      units: hiddenDim,
+      activation: 'relu',
+      ...fanInUniform(D, seed, 1),
+      name: 'enc_hidden',
+    }),
   );
-  encoder.add(tf.layers.dense({ units: 2 * latentDim, kernelInitializer: init(2), name: 'enc_out' }));
+  encoder.add(
+    tf.layers.dense({ units: 2 * latentDim, ...fanInUniform(hiddenDim, seed, 2), name: 'enc_out' }),
+  );
   const decoder = tf.sequential({ name: 'decoder' });
   decoder.add(
     tf.layers.dense({
       units: hiddenDim,
       activation: 'relu',
       inputShape: [latentDim],
-      kernelInitializer: init(3),
+      ...fanInUniform(latentDim, seed, 3),
       name: 'dec_hidden',
     }),
   );
-  decoder.add(tf.layers.dense({ units: sizeOf(inputShape), kernelInitializer: init(4), name: 'dec_out' }));
+  decoder.add(tf.layers.dense({ units: D, ...fanInUniform(hiddenDim, seed, 4), name: 'dec_out' }));
   decoder.add(tf.layers.reshape({ targetShape: inputShape, name: 'dec_reshape' }));
   return { encoder, decoder };
 }

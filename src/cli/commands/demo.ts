@@ -9,6 +9,7 @@ import { VaeModel } from '../../runtime/node.js';
 import { loadDataset } from '../../train/index.js';
 import { type Command, stringFlag } from '../args.js';
 import { note, out } from '../output.js';
+import { pairRows, spreadExamples } from '../pictures.js';
 import { TRAIN_FLAGS, trainOptionsFrom, trainWithProgress } from './train.js';
 
 /** Parity tolerance of the demo: max abs difference between any two runtimes. */
@@ -38,12 +39,10 @@ export const demoCommand: Command = {
     const data = await loadDataset(card.dataset);
     const n = 64;
     const D = sizeOf(card.inputShape);
-    // Every stride-th test image, so that the pictures show every class.
-    const stride = Math.max(1, Math.floor(data.test.count / n));
-    const xData = new Float32Array(n * D);
-    for (let i = 0; i < n; i++)
-      xData.set(data.test.images.subarray(i * stride * D, (i * stride + 1) * D), i * D);
-    const x = { data: xData, shape: [n, ...card.inputShape] };
+    const x = {
+      data: spreadExamples(data.test.images, data.test.count, D, n),
+      shape: [n, ...card.inputShape],
+    };
     const z = { data: normalArray(n * card.latentDim, 1234), shape: [n, card.latentDim] };
     const rows = await compareRuntimes(dir, x, z);
     for (const r of rows) {
@@ -65,17 +64,11 @@ export const demoCommand: Command = {
         imageGrid(samples.x.data, samples.x.shape, { columns: 8 }),
       );
       const k = 32;
-      const originals = x.data.subarray(0, k * D);
+      const originals = spreadExamples(data.test.images, data.test.count, D, k);
       const recon = await model.reconstruct({ data: originals, shape: [k, ...card.inputShape] });
-      // Rows of 8: originals, then their reconstructions underneath.
-      const paired = new Float32Array(2 * k * D);
-      for (let r = 0; r < k / 8; r++) {
-        paired.set(originals.subarray(r * 8 * D, (r + 1) * 8 * D), 2 * r * 8 * D);
-        paired.set(recon.data.subarray(r * 8 * D, (r + 1) * 8 * D), (2 * r + 1) * 8 * D);
-      }
       await writeFileAtomic(
         join(dir, 'reconstructions.png'),
-        imageGrid(paired, [2 * k, ...card.inputShape], { columns: 8 }),
+        imageGrid(pairRows(originals, recon.data, D), [2 * k, ...card.inputShape], { columns: 8 }),
       );
     } finally {
       await model.dispose();

@@ -30,6 +30,8 @@ export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
   private readonly initializers = new Map<string, TensorProto>();
   private readonly shapes = new Map<string, Dim[]>();
+  /** Element types of values that are not float32 (e.g. the int64 output of a Cast). */
+  private readonly types = new Map<string, number>();
   private readonly used = new Set<string>();
   private readonly reserved = new Set<string>();
   private readonly produced = new Set<string>();
@@ -85,7 +87,7 @@ export class GraphBuilder {
   node(
     opType: string,
     inputs: readonly string[],
-    outputs: readonly { name: string; shape?: Dim[] }[],
+    outputs: readonly { name: string; shape?: Dim[]; type?: number }[],
     options: { name: string; attributes?: Record<string, AttributeValue>; minOpset?: number },
   ): Value[] {
     if (options.minOpset !== undefined && this.opset < options.minOpset) {
@@ -94,7 +96,11 @@ export class GraphBuilder {
       );
     }
     const values = outputs.map((o) => ({ name: this.unique(o.name), shape: o.shape ?? [] }));
-    for (const v of values) if (v.shape.length > 0) this.shapes.set(v.name, v.shape);
+    values.forEach((v, i) => {
+      if (v.shape.length > 0) this.shapes.set(v.name, v.shape);
+      const type = outputs[i]?.type;
+      if (type !== undefined && type !== DataType.FLOAT) this.types.set(v.name, type);
+    });
     this.nodes.push(
       makeNode(
         opType,
@@ -172,7 +178,9 @@ export class GraphBuilder {
       inputs: this.inputs.map((v) => makeValueInfo(v.name, DataType.FLOAT, v.shape)),
       outputs: outputs.map((o) => makeValueInfo(o.name, DataType.FLOAT, this.shapeOf(o.name))),
       initializers: [...this.initializers.values()].filter((t) => needed.has(t.name as string)),
-      valueInfo: intermediate.map((n) => makeValueInfo(n, DataType.FLOAT, this.shapeOf(n))),
+      valueInfo: intermediate.map((n) =>
+        makeValueInfo(n, this.types.get(n) ?? DataType.FLOAT, this.shapeOf(n)),
+      ),
     });
   }
 

@@ -1,0 +1,82 @@
+import type { LayerConverter } from '../converter.js';
+import { layerWeights, onlyInput } from '../converter.js';
+import { ExportError } from '../errors.js';
+import type { GraphBuilder, Value } from '../graph-builder.js';
+import { TO_NCHW, transpose } from '../layout.js';
+import { attr } from '../onnx-builder.js';
+import { op } from '../ops.js';
+import { emitChannelsLastActivation, pair, samePadding } from './conv2d.js';
+
+/** tfjs's depthwise kernel [kh, kw, c, m] as a grouped Conv's [c·m, 1, kh, kw]; output channel c·m + j. */
+export function depthwiseKernel(data: Float32Array, [kh, kw, c, m]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < (kh as number); y++)
+    for (let x = 0; x < (kw as number); x++)
+      for (let i = 0; i < (c as number); i++)
+        for (let j = 0; j < (m as number); j++) {
+          out[((i * (m as number) + j) * (kh as number) + y) * (kw as number) + x] = data[
+            ((y * (kw as number) + x) * (c as number) + i) * (m as number) + j
+          ] as number;
+        }
+  return out;
+}
+
+/** Spatial attributes shared by depthwise and separable convolutions. */
+export function spatialAttributes(info: Parameters<LayerConverter>[1], x: Value, kh: number, kw: number) {
+  const c = info.config;
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
+    throw new ExportError(
+      `cannot export layer "${info.name}": dataFormat ${String(c.dataFormat)} is not supported`,
+    );
+  }
+  const strides = pair(c.strides ?? 1, 'strides', info.name);
+  const dilations = pair(c.dilationRate ?? 1, 'dilationRate', info.name);
+  let pads = [0, 0, 0, 0];
+  if (c.padding === 'same') {
+    const [, h, w] = x.shape;
+    if (typeof h !== 'number' || typeof w !== 'number') {
+      throw new ExportError(
+        `cannot export layer "${info.name}": "same" padding needs a known height and width`,
+      );
+    }
+    const [t, b] = samePadding(h, kh, strides[0], dilations[0]);
+    const [l, r] = samePadding(w, kw, strides[1], dilations[1]);
+    pads = [t, l, b, r];
+  }
+  return { strides, dilations, pads };
+}
+
+/** The grouped Conv of a depthwise convolution, in channels-first layout. */
+export function depthwiseConv(
+  g: GraphBuilder,
+  info: Parameters<LayerConverter>[1],
+  x: Value,
+  kernel: { data: Float32Array; shape: number[] },
+  bias: { data: Float32Array; shape: number[] } | undefined,
+  name: string,
+): Value {
+  const [kh, kw, c, m] = kernel.shape as [number, number, number, number];
+  const { strides, dilations, pads } = spatialAttributes(info, x, kh, kw);
+  const first = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
+  const inputs = [
+    first.name,
+    g.constant(`${name}/kernel`, [c * m, 1, kh, kw], depthwiseKernel(kernel.data, kernel.shape)),
+  ];
+  if (bias) inputs.push(g.constant(`${name}/bias`, bias.shape, bias.data));
+  return op(g, 'Conv', inputs, name, [], {
+    dilations: attr.ints(dilations),
+    group: attr.int(c),
+    kernel_shape: attr.ints([kh, kw]),
+    pads: attr.ints(pads),
+    strides: attr.ints(strides),
+  });
+}
+
+/** DepthwiseConv2D: a Conv with one group per input channel, then the activation. */
+export const convertDepthwiseConv2D: LayerConverter = (g, info, inputs) => {
+  const x = onlyInput(info, inputs);
+  const [kernel, bias] = layerWeights(info);
+  if (!kernel) throw new ExportError(`cannot export DepthwiseConv2D layer "${info.name}": it has no kernel`);
+  const conv = depthwiseConv(g, info, x, kernel, bias, `${info.name}/depthwise`);
+  return [emitChannelsLastActivation(g, conv, String(info.config.activation ?? 'linear'), info.name)];
+};

@@ -1,0 +1,24 @@
+import type { LayerConverter } from '../converter.js';
+import { layerWeights, onlyInput } from '../converter.js';
+import { ExportError } from '../errors.js';
+import { attr } from '../onnx-builder.js';
+import { op } from '../ops.js';
+import { emitChannelsLastActivation, hwioToOihw } from './conv2d.js';
+import { depthwiseConv } from './depthwise-conv2d.js';
+
+/** SeparableConv2D: the depthwise Conv (no bias), then a 1×1 pointwise Conv with the bias, then the activation. */
+export const convertSeparableConv2D: LayerConverter = (g, info, inputs) => {
+  const x = onlyInput(info, inputs);
+  const [depthwise, pointwise, bias] = layerWeights(info);
+  if (!depthwise || !pointwise)
+    throw new ExportError(`cannot export SeparableConv2D layer "${info.name}": kernels are missing`);
+  const spatial = depthwiseConv(g, info, x, depthwise, undefined, `${info.name}/depthwise`);
+  const [, , ci, co] = pointwise.shape as [number, number, number, number];
+  const inputs_ = [
+    spatial.name,
+    g.constant(`${info.name}/pointwise_kernel`, [co, ci, 1, 1], hwioToOihw(pointwise.data, pointwise.shape)),
+  ];
+  if (bias) inputs_.push(g.constant(`${info.name}/bias`, bias.shape, bias.data));
+  const conv = op(g, 'Conv', inputs_, `${info.name}/pointwise`, [], { kernel_shape: attr.ints([1, 1]) });
+  return [emitChannelsLastActivation(g, conv, String(info.config.activation ?? 'linear'), info.name)];
+};

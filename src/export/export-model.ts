@@ -4,6 +4,7 @@ import type { LayerInfo } from './converter.js';
 import { ExportError } from './errors.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
 import { type Dim, encodeModel, makeModel, SUPPORTED_OPSETS } from './onnx-builder.js';
+import type { Precision } from './precision.js';
 import { converterFor, supportedLayerClasses } from './registry.js';
 
 /** Options of `exportModel`. */
@@ -20,19 +21,33 @@ export interface ExportOptions {
   metadata?: Readonly<Record<string, string>>;
   /** The graph's name; default: the model's name. */
   graphName?: string;
+  /**
+   * Weight precision: `fp16` stores float weights as half floats (Cast back to float32 in the graph);
+   * `int8` stores Dense and Conv kernels as int8 with a scale per output channel (DequantizeLinear).
+   * Inputs and outputs stay float32.
+   */
+  precision: Precision;
 }
 
 /** Defaults of `exportModel`. */
-export const DEFAULT_EXPORT_OPTIONS: Readonly<ExportOptions> = Object.freeze({ opset: 17, batch: 'dynamic' });
+export const DEFAULT_EXPORT_OPTIONS: Readonly<ExportOptions> = Object.freeze({
+  opset: 17,
+  batch: 'dynamic',
+  precision: 'fp32',
+});
 
 /** The symbolic name of the batch dimension in exported graphs. */
 export const BATCH_DIM = 'N';
 
-function checkOptions(o: ExportOptions): void {
+/** Checks export options; an ExportError names the first that does not fit. */
+export function checkExportOptions(o: ExportOptions): void {
   if (!SUPPORTED_OPSETS.includes(o.opset)) {
     throw new ExportError(
       `cannot export: "opset" must be one of ${SUPPORTED_OPSETS.join(', ')}, got ${o.opset}`,
     );
+  }
+  if (!['fp32', 'fp16', 'int8'].includes(o.precision)) {
+    throw new ExportError(`cannot export: "precision" must be fp32, fp16 or int8, got ${JSON.stringify(o.precision)}`);
   }
   if (o.batch !== 'dynamic' && !(Number.isInteger(o.batch) && o.batch > 0)) {
     throw new ExportError(
@@ -125,7 +140,7 @@ export async function exportModel(
   options: Partial<ExportOptions> = {},
 ): Promise<Uint8Array> {
   const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...options };
-  checkOptions(o);
+  checkExportOptions(o);
   if (!model.inputs || model.inputs.length === 0) {
     throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
   }
@@ -141,7 +156,7 @@ export async function exportModel(
       `cannot export: "outputNames" must have ${model.outputs.length} names, got ${outputNames.length}`,
     );
   }
-  const g = new GraphBuilder(o.opset);
+  const g = new GraphBuilder(o.opset, o.precision);
   g.reserve(outputNames);
   const inputs = model.inputs.map((t, i) => g.input(inputNames[i] as string, onnxShape(t.shape, o.batch)));
   const outputs = convertLayersModel(g, model, inputs, o.batch);

@@ -5,7 +5,7 @@ import { PACKAGE_VERSION } from '../core/version.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { loadCheckpoint, readCard } from '../train/checkpoint.js';
 import { ExportError } from './errors.js';
-import { convertLayersModel, type ExportOptions, onnxShape } from './export-model.js';
+import { checkExportOptions, convertLayersModel, type ExportOptions, onnxShape } from './export-model.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
 import { attr, encodeModel, makeModel } from './onnx-builder.js';
 
@@ -14,12 +14,15 @@ export interface ExportVaeOptions {
   /** Default-domain opset, 13 to 21. */
   opset: number;
   batch: ExportOptions['batch'];
+  /** Weight precision (see ExportOptions.precision). */
+  precision: ExportOptions['precision'];
 }
 
-/** Defaults of `exportVae`: opset 13, symbolic batch. */
+/** Defaults of `exportVae`: opset 13, symbolic batch, float32 weights. */
 export const DEFAULT_EXPORT_VAE_OPTIONS: Readonly<ExportVaeOptions> = Object.freeze({
   opset: 13,
   batch: 'dynamic',
+  precision: 'fp32',
 });
 
 /** The two ONNX files of a VAE, as bytes. */
@@ -29,13 +32,14 @@ export interface VaeOnnx {
 }
 
 /** The card's essentials, as ONNX metadata_props. */
-export function cardMetadata(card: ModelCard, part: 'encoder' | 'decoder'): Record<string, string> {
+export function cardMetadata(card: ModelCard, part: 'encoder' | 'decoder', precision = 'fp32'): Record<string, string> {
   return {
     'vae_onnx.part': part,
     'vae_onnx.arch': card.arch,
     'vae_onnx.input_shape': JSON.stringify(card.inputShape),
     'vae_onnx.latent_dim': String(card.latentDim),
     'vae_onnx.likelihood': card.likelihood,
+    'vae_onnx.precision': precision,
     ...(card.likelihoodParams?.logVariance === undefined
       ? {}
       : { 'vae_onnx.log_variance': String(card.likelihoodParams.logVariance) }),
@@ -48,6 +52,7 @@ function modelBytes(
   outputs: { value: Value; name: string }[],
   card: ModelCard,
   part: 'encoder' | 'decoder',
+  precision: string,
 ): Uint8Array {
   const graph = g.finish(part, outputs);
   return encodeModel(
@@ -56,7 +61,7 @@ function modelBytes(
       opset: g.opset,
       producerName: 'vae-onnx',
       producerVersion: PACKAGE_VERSION,
-      metadata: cardMetadata(card, part),
+      metadata: cardMetadata(card, part, precision),
       docString: `vae-onnx ${part}: ${part === 'encoder' ? 'x -> mu, logvar' : 'z -> x_hat (mean of p(x|z))'}`,
     }),
   );
@@ -73,8 +78,9 @@ export function vaeToOnnx(
   options: Partial<ExportVaeOptions> = {},
 ): VaeOnnx {
   const o = { ...DEFAULT_EXPORT_VAE_OPTIONS, ...options };
+  checkExportOptions(o);
   const L = card.latentDim;
-  const enc = new GraphBuilder(o.opset);
+  const enc = new GraphBuilder(o.opset, o.precision);
   enc.reserve(['mu', 'logvar']);
   const x = enc.input('x', onnxShape([null, ...card.inputShape], o.batch));
   const [moments] = convertLayersModel(enc, networks.encoder, [x], o.batch);
@@ -96,7 +102,7 @@ export function vaeToOnnx(
     { name: 'moments/Split', attributes: { axis: attr.int(1) } },
   ) as [Value, Value];
 
-  const dec = new GraphBuilder(o.opset);
+  const dec = new GraphBuilder(o.opset, o.precision);
   dec.reserve(['x_hat', 'logits']);
   const z = dec.input('z', onnxShape([null, L], o.batch));
   const [decoded] = convertLayersModel(dec, networks.decoder, [z], o.batch);
@@ -123,8 +129,9 @@ export function vaeToOnnx(
       ],
       card,
       'encoder',
+      o.precision,
     ),
-    decoder: modelBytes(dec, decoderOutputs, card, 'decoder'),
+    decoder: modelBytes(dec, decoderOutputs, card, 'decoder', o.precision),
   };
 }
 

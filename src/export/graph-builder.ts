@@ -1,7 +1,9 @@
 import type onnxProto from 'onnx-proto';
 import { ExportError } from './errors.js';
+import { type Precision, quantizeInt8, toFloat16 } from './precision.js';
 import {
   type AttributeValue,
+  attr,
   DataType,
   type Dim,
   makeGraph,
@@ -29,6 +31,9 @@ export class GraphBuilder {
   readonly opset: number;
   private readonly nodes: NodeProto[] = [];
   private readonly initializers = new Map<string, TensorProto>();
+  /** Float weights that int8 may quantize, with the axis of their output channels. */
+  private readonly quantizable = new Map<string, { dims: number[]; data: Float32Array; axis: number }>();
+  private readonly precision: Precision;
   private readonly shapes = new Map<string, Dim[]>();
   /** Element types of values that are not float32 (e.g. the int64 output of a Cast). */
   private readonly types = new Map<string, number>();
@@ -37,8 +42,9 @@ export class GraphBuilder {
   private readonly produced = new Set<string>();
   private readonly inputs: Value[] = [];
 
-  constructor(opset: number) {
+  constructor(opset: number, precision: Precision = 'fp32') {
     this.opset = opset;
+    this.precision = precision;
   }
 
   /** A name not used yet in this graph, derived from `base`. */
@@ -67,6 +73,16 @@ export class GraphBuilder {
   constant(base: string, dims: readonly number[], data: TensorData, dataType?: number): string {
     const name = this.unique(base);
     this.initializers.set(name, makeTensor(name, dims, data, dataType));
+    return name;
+  }
+
+  /**
+   * Adds a Dense or Conv weight: float32 initializer, which int8 precision quantizes per output
+   * channel along `channelAxis` (and fp16 stores as half floats).
+   */
+  weight(base: string, dims: readonly number[], data: Float32Array, channelAxis: number): string {
+    const name = this.constant(base, dims, data);
+    this.quantizable.set(name, { dims: [...dims], data, axis: channelAxis });
     return name;
   }
 
@@ -168,6 +184,7 @@ export class GraphBuilder {
       for (const input of node.input ?? []) needed.add(input);
     }
     kept.reverse();
+    kept.unshift(...this.lowerPrecision(needed));
     const outputNames = new Set(outputs.map((o) => o.name));
     const intermediate = kept
       .flatMap((n) => n.output ?? [])
@@ -177,11 +194,49 @@ export class GraphBuilder {
       nodes: kept,
       inputs: this.inputs.map((v) => makeValueInfo(v.name, DataType.FLOAT, v.shape)),
       outputs: outputs.map((o) => makeValueInfo(o.name, DataType.FLOAT, this.shapeOf(o.name))),
-      initializers: [...this.initializers.values()].filter((t) => needed.has(t.name as string)),
+      initializers: [...this.initializers.values()].filter((t) => needed.has(t.name as string) || this.lowered.has(t.name as string)),
       valueInfo: intermediate.map((n) =>
         makeValueInfo(n, this.types.get(n) ?? DataType.FLOAT, this.shapeOf(n)),
       ),
     });
+  }
+
+  private readonly lowered = new Set<string>();
+
+  /**
+   * For fp16 and int8, replaces the needed float initializers by smaller ones and returns the nodes
+   * that turn them back into float32 under their original names (placed first in the graph).
+   */
+  private lowerPrecision(needed: Set<string>): NodeProto[] {
+    if (this.precision === 'fp32') return [];
+    const nodes: NodeProto[] = [];
+    for (const [name, tensor] of [...this.initializers]) {
+      if (!needed.has(name) || tensor.dataType !== DataType.FLOAT) continue;
+      const weight = this.quantizable.get(name);
+      if (this.precision === 'int8') {
+        if (!weight) continue;
+        const { q, scales } = quantizeInt8(weight.data, weight.dims, weight.axis);
+        const qName = this.unique(`${name}_quantized`);
+        const sName = this.unique(`${name}_scale`);
+        const zName = this.unique(`${name}_zero_point`);
+        this.initializers.delete(name);
+        this.initializers.set(qName, makeTensor(qName, weight.dims, q));
+        this.initializers.set(sName, makeTensor(sName, [scales.length], scales));
+        this.initializers.set(zName, makeTensor(zName, [scales.length], new Int8Array(scales.length)));
+        for (const n of [qName, sName, zName]) this.lowered.add(n);
+        nodes.push(makeNode('DequantizeLinear', [qName, sName, zName], [name], this.unique(`${name}/DequantizeLinear`), { axis: attr.int(weight.axis) }));
+      } else {
+        const dims = (tensor.dims ?? []).map(Number);
+        const values = new Float32Array((tensor.rawData as Uint8Array).slice().buffer);
+        if (values.length < 2) continue;
+        const hName = this.unique(`${name}_fp16`);
+        this.initializers.delete(name);
+        this.initializers.set(hName, makeTensor(hName, dims, toFloat16(values), DataType.FLOAT16));
+        this.lowered.add(hName);
+        nodes.push(makeNode('Cast', [hName], [name], this.unique(`${name}/Cast`), { to: attr.int(DataType.FLOAT) }));
+      }
+    }
+    return nodes;
   }
 
   private rename(from: string, to: string): void {

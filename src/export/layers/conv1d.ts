@@ -36,7 +36,7 @@ export const convertConv1D: LayerConverter = (g, info, inputs) => {
       for (let o = 0; o < co; o++) w[(o * ci + i) * k + t] = kernel.data[(t * ci + i) * co + o] as number;
   const out = info.outputShapes[0] ?? [];
   const first = transpose(g, x, SWAP, `${info.name}/input_ncl`);
-  const inputs_ = [first.name, g.constant(`${info.name}/kernel`, [co, ci, k], w)];
+  const inputs_ = [first.name, g.weight(`${info.name}/kernel`, [co, ci, k], w, 0)];
   if (bias) inputs_.push(g.constant(`${info.name}/bias`, bias.shape, bias.data));
   const conv = op(
     g,

@@ -82,7 +82,7 @@ export const convertConv2D: LayerConverter = (g, info, inputs) => {
   }
   const out = info.outputShapes[0] ?? [];
   const nchw = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
-  const wName = g.constant(`${info.name}/kernel`, [co, ci, kh, kw], hwioToOihw(kernel.data, kernel.shape));
+  const wName = g.weight(`${info.name}/kernel`, [co, ci, kh, kw], hwioToOihw(kernel.data, kernel.shape), 0);
   const bName = bias ? g.constant(`${info.name}/bias`, bias.shape, bias.data) : undefined;
   const conv = g.node(
     'Conv',

@@ -16,7 +16,7 @@ export const convertDense: LayerConverter = (g, info, inputs) => {
   const shape = info.outputShapes[0] ?? [];
   const activation = String(info.config.activation ?? 'linear');
   const pre = activation === 'linear' ? info.name : `${info.name}/pre_activation`;
-  const w = g.constant(`${info.name}/kernel`, kernel.shape, kernel.data);
+  const w = g.weight(`${info.name}/kernel`, kernel.shape, kernel.data, 1);
   const b = bias === undefined ? undefined : g.constant(`${info.name}/bias`, bias.shape, bias.data);
   let y: Value;
   if (x.shape.length === 2) {

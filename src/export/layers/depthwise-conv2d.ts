@@ -60,7 +60,7 @@ export function depthwiseConv(
   const first = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const inputs = [
     first.name,
-    g.constant(`${name}/kernel`, [c * m, 1, kh, kw], depthwiseKernel(kernel.data, kernel.shape)),
+    g.weight(`${name}/kernel`, [c * m, 1, kh, kw], depthwiseKernel(kernel.data, kernel.shape), 0),
   ];
   if (bias) inputs.push(g.constant(`${name}/bias`, bias.shape, bias.data));
   return op(g, 'Conv', inputs, name, [], {

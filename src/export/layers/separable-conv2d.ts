@@ -16,7 +16,7 @@ export const convertSeparableConv2D: LayerConverter = (g, info, inputs) => {
   const [, , ci, co] = pointwise.shape as [number, number, number, number];
   const inputs_ = [
     spatial.name,
-    g.constant(`${info.name}/pointwise_kernel`, [co, ci, 1, 1], hwioToOihw(pointwise.data, pointwise.shape)),
+    g.weight(`${info.name}/pointwise_kernel`, [co, ci, 1, 1], hwioToOihw(pointwise.data, pointwise.shape), 0),
   ];
   if (bias) inputs_.push(g.constant(`${info.name}/bias`, bias.shape, bias.data));
   const conv = op(g, 'Conv', inputs_, `${info.name}/pointwise`, [], { kernel_shape: attr.ints([1, 1]) });

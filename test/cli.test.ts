@@ -151,7 +151,12 @@ describe('vae CLI', () => {
     });
 
     test('export rewrites the ONNX files; a failed export of a broken dir keeps them', () => {
-      assert.equal(vae('export', dir, '--opset', '15').code, 0);
+      const exported = vae('export', dir, '--opset', '15', '--precision', 'fp16', '--report');
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stdout, /enc_hidden\s+Dense\s+→ Gemm, Relu/);
+      assert.match(exported.stdout, /parity with tfjs on 16 random inputs .*x_hat max \|Δ\| \d/);
+      // Regression: tfjs's cpu backend printed a banner recommending tfjs-node; library paths stay quiet.
+      assert.doesNotMatch(exported.stderr + exported.stdout, /Hi, looks like you are running TensorFlow\.js/);
       const before = readFileSync(join(dir, 'encoder.onnx'));
       const r = vae('export', join(dir, 'nope'));
       assert.equal(r.code, 1);

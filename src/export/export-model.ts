@@ -36,6 +36,20 @@ export const DEFAULT_EXPORT_OPTIONS: Readonly<ExportOptions> = Object.freeze({
   precision: 'fp32',
 });
 
+/** What one layer became: its name, class and the ONNX ops emitted for it (none for identities). */
+export interface LayerReport {
+  name: string;
+  className: string;
+  ops: string[];
+}
+
+/** Counts of each op type over a list of layer reports. */
+export function countOps(layers: readonly LayerReport[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const l of layers) for (const op of l.ops) counts[op] = (counts[op] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
 /** The symbolic name of the batch dimension in exported graphs. */
 export const BATCH_DIM = 'N';
 
@@ -47,7 +61,9 @@ export function checkExportOptions(o: ExportOptions): void {
     );
   }
   if (!['fp32', 'fp16', 'int8'].includes(o.precision)) {
-    throw new ExportError(`cannot export: "precision" must be fp32, fp16 or int8, got ${JSON.stringify(o.precision)}`);
+    throw new ExportError(
+      `cannot export: "precision" must be fp32, fp16 or int8, got ${JSON.stringify(o.precision)}`,
+    );
   }
   if (o.batch !== 'dynamic' && !(Number.isInteger(o.batch) && o.batch > 0)) {
     throw new ExportError(
@@ -71,6 +87,7 @@ export function convertLayersModel(
   model: tf.LayersModel,
   inputs: readonly Value[],
   batch: ExportOptions['batch'],
+  log?: LayerReport[],
 ): Value[] {
   if (!model.inputs || model.inputs.length === 0) {
     throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
@@ -92,8 +109,9 @@ export function convertLayersModel(
       if (ins.length === 0 || ins.some((v) => v === undefined)) continue;
       if (node.outputTensors.every((t) => values.has(t.id))) continue;
       let outs: Value[];
+      const before = g.nodeCount;
       if (layer instanceof tf.LayersModel) {
-        outs = convertLayersModel(g, layer, ins as Value[], batch);
+        outs = convertLayersModel(g, layer, ins as Value[], batch, log);
       } else {
         const convert = converterFor(className);
         if (convert === undefined) {
@@ -109,6 +127,7 @@ export function convertLayersModel(
           outputShapes: node.outputTensors.map((t) => onnxShape(t.shape, batch)),
         };
         outs = convert(g, info, ins as Value[]);
+        log?.push({ name: layer.name, className, ops: g.opsSince(before) });
       }
       node.outputTensors.forEach((t, i) => {
         const v = outs[i];
@@ -139,6 +158,14 @@ export async function exportModel(
   model: tf.LayersModel,
   options: Partial<ExportOptions> = {},
 ): Promise<Uint8Array> {
+  return (await exportModelWithReport(model, options)).bytes;
+}
+
+/** `exportModel`, with what each layer became. */
+export async function exportModelWithReport(
+  model: tf.LayersModel,
+  options: Partial<ExportOptions> = {},
+): Promise<{ bytes: Uint8Array; layers: LayerReport[] }> {
   const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...options };
   checkExportOptions(o);
   if (!model.inputs || model.inputs.length === 0) {
@@ -159,12 +186,13 @@ export async function exportModel(
   const g = new GraphBuilder(o.opset, o.precision);
   g.reserve(outputNames);
   const inputs = model.inputs.map((t, i) => g.input(inputNames[i] as string, onnxShape(t.shape, o.batch)));
-  const outputs = convertLayersModel(g, model, inputs, o.batch);
+  const layers: LayerReport[] = [];
+  const outputs = convertLayersModel(g, model, inputs, o.batch, layers);
   const graph = g.finish(
     o.graphName ?? model.name,
     outputs.map((value, i) => ({ value, name: outputNames[i] as string })),
   );
-  return encodeModel(
+  const bytes = encodeModel(
     makeModel({
       graph,
       opset: o.opset,
@@ -173,4 +201,5 @@ export async function exportModel(
       ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
     }),
   );
+  return { bytes, layers };
 }

@@ -5,7 +5,13 @@ import { PACKAGE_VERSION } from '../core/version.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { loadCheckpoint, readCard } from '../train/checkpoint.js';
 import { ExportError } from './errors.js';
-import { checkExportOptions, convertLayersModel, type ExportOptions, onnxShape } from './export-model.js';
+import {
+  checkExportOptions,
+  convertLayersModel,
+  type ExportOptions,
+  type LayerReport,
+  onnxShape,
+} from './export-model.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
 import { attr, encodeModel, makeModel } from './onnx-builder.js';
 
@@ -25,14 +31,19 @@ export const DEFAULT_EXPORT_VAE_OPTIONS: Readonly<ExportVaeOptions> = Object.fre
   precision: 'fp32',
 });
 
-/** The two ONNX files of a VAE, as bytes. */
+/** The two ONNX files of a VAE, as bytes, with what each layer became. */
 export interface VaeOnnx {
   encoder: Uint8Array;
   decoder: Uint8Array;
+  layers: { encoder: LayerReport[]; decoder: LayerReport[] };
 }
 
 /** The card's essentials, as ONNX metadata_props. */
-export function cardMetadata(card: ModelCard, part: 'encoder' | 'decoder', precision = 'fp32'): Record<string, string> {
+export function cardMetadata(
+  card: ModelCard,
+  part: 'encoder' | 'decoder',
+  precision = 'fp32',
+): Record<string, string> {
   return {
     'vae_onnx.part': part,
     'vae_onnx.arch': card.arch,
@@ -83,7 +94,8 @@ export function vaeToOnnx(
   const enc = new GraphBuilder(o.opset, o.precision);
   enc.reserve(['mu', 'logvar']);
   const x = enc.input('x', onnxShape([null, ...card.inputShape], o.batch));
-  const [moments] = convertLayersModel(enc, networks.encoder, [x], o.batch);
+  const encoderLayers: LayerReport[] = [];
+  const [moments] = convertLayersModel(enc, networks.encoder, [x], o.batch, encoderLayers);
   if (moments === undefined || moments.shape[1] !== 2 * L) {
     throw new ExportError(
       `cannot export the encoder: its output must have ${2 * L} values per example (mu, logvar), got shape [${moments?.shape}]`,
@@ -105,7 +117,8 @@ export function vaeToOnnx(
   const dec = new GraphBuilder(o.opset, o.precision);
   dec.reserve(['x_hat', 'logits']);
   const z = dec.input('z', onnxShape([null, L], o.batch));
-  const [decoded] = convertLayersModel(dec, networks.decoder, [z], o.batch);
+  const decoderLayers: LayerReport[] = [];
+  const [decoded] = convertLayersModel(dec, networks.decoder, [z], o.batch, decoderLayers);
   if (decoded === undefined) throw new ExportError('cannot export the decoder: it has no output');
   // Bernoulli: the decoder gives logits and x_hat is their sigmoid. Gaussian: it gives the mean itself.
   const bernoulli = card.likelihood === 'bernoulli';
@@ -132,6 +145,7 @@ export function vaeToOnnx(
       o.precision,
     ),
     decoder: modelBytes(dec, decoderOutputs, card, 'decoder', o.precision),
+    layers: { encoder: encoderLayers, decoder: decoderLayers },
   };
 }
 

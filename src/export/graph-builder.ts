@@ -1,6 +1,5 @@
 import type onnxProto from 'onnx-proto';
 import { ExportError } from './errors.js';
-import { type Precision, quantizeInt8, toFloat16 } from './precision.js';
 import {
   type AttributeValue,
   attr,
@@ -12,6 +11,7 @@ import {
   makeValueInfo,
   type TensorData,
 } from './onnx-builder.js';
+import { type Precision, quantizeInt8, toFloat16 } from './precision.js';
 
 type GraphProto = onnxProto.onnx.IGraphProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -142,6 +142,16 @@ export class GraphBuilder {
     return { name: input, shape: this.shapeOf(input) };
   }
 
+  /** How many nodes the graph has so far (for reports: what one layer emitted). */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  /** The op types of the nodes added since `count`. */
+  opsSince(count: number): string[] {
+    return this.nodes.slice(count).map((n) => n.opType as string);
+  }
+
   /** The known shape of a value, or [] when unknown. */
   shapeOf(name: string): Dim[] {
     return this.shapes.get(name) ?? [];
@@ -194,7 +204,9 @@ export class GraphBuilder {
       nodes: kept,
       inputs: this.inputs.map((v) => makeValueInfo(v.name, DataType.FLOAT, v.shape)),
       outputs: outputs.map((o) => makeValueInfo(o.name, DataType.FLOAT, this.shapeOf(o.name))),
-      initializers: [...this.initializers.values()].filter((t) => needed.has(t.name as string) || this.lowered.has(t.name as string)),
+      initializers: [...this.initializers.values()].filter(
+        (t) => needed.has(t.name as string) || this.lowered.has(t.name as string),
+      ),
       valueInfo: intermediate.map((n) =>
         makeValueInfo(n, this.types.get(n) ?? DataType.FLOAT, this.shapeOf(n)),
       ),
@@ -224,7 +236,15 @@ export class GraphBuilder {
         this.initializers.set(sName, makeTensor(sName, [scales.length], scales));
         this.initializers.set(zName, makeTensor(zName, [scales.length], new Int8Array(scales.length)));
         for (const n of [qName, sName, zName]) this.lowered.add(n);
-        nodes.push(makeNode('DequantizeLinear', [qName, sName, zName], [name], this.unique(`${name}/DequantizeLinear`), { axis: attr.int(weight.axis) }));
+        nodes.push(
+          makeNode(
+            'DequantizeLinear',
+            [qName, sName, zName],
+            [name],
+            this.unique(`${name}/DequantizeLinear`),
+            { axis: attr.int(weight.axis) },
+          ),
+        );
       } else {
         const dims = (tensor.dims ?? []).map(Number);
         const values = new Float32Array((tensor.rawData as Uint8Array).slice().buffer);
@@ -233,7 +253,9 @@ export class GraphBuilder {
         this.initializers.delete(name);
         this.initializers.set(hName, makeTensor(hName, dims, toFloat16(values), DataType.FLOAT16));
         this.lowered.add(hName);
-        nodes.push(makeNode('Cast', [hName], [name], this.unique(`${name}/Cast`), { to: attr.int(DataType.FLOAT) }));
+        nodes.push(
+          makeNode('Cast', [hName], [name], this.unique(`${name}/Cast`), { to: attr.int(DataType.FLOAT) }),
+        );
       }
     }
     return nodes;

@@ -2,12 +2,15 @@ export { emitActivation, SUPPORTED_ACTIVATIONS } from './activations.js';
 export type { LayerConverter, LayerInfo } from './converter.js';
 export { layerWeights, onlyInput } from './converter.js';
 export { ExportError } from './errors.js';
-export type { ExportOptions } from './export-model.js';
+export type { ExportOptions, LayerReport } from './export-model.js';
 export {
   BATCH_DIM,
+  checkExportOptions,
   convertLayersModel,
+  countOps,
   DEFAULT_EXPORT_OPTIONS,
   exportModel,
+  exportModelWithReport,
   onnxShape,
 } from './export-model.js';
 export type { ExportVaeOptions, VaeOnnx } from './export-vae.js';
@@ -29,4 +32,6 @@ export {
   onnx,
   SUPPORTED_OPSETS,
 } from './onnx-builder.js';
+export type { Precision } from './precision.js';
+export { quantizeInt8, toFloat16, toHalfBits } from './precision.js';
 export { converterFor, registerConverter, supportedLayerClasses } from './registry.js';

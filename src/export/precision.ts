@@ -47,7 +47,11 @@ export function toFloat16(data: Float32Array): Uint16Array {
  * Symmetric int8 quantization along `axis`: one scale per slice, max|w| / 127 (1 for an all-zero
  * slice), q = round(w / scale) clipped to [−127, 127].
  */
-export function quantizeInt8(data: Float32Array, dims: readonly number[], axis: number): { q: Int8Array; scales: Float32Array } {
+export function quantizeInt8(
+  data: Float32Array,
+  dims: readonly number[],
+  axis: number,
+): { q: Int8Array; scales: Float32Array } {
   const channels = dims[axis] as number;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const maxAbs = new Float64Array(channels);

@@ -33,11 +33,23 @@ async function tryBackend(name: BackendName, kernels: readonly string[]): Promis
   const missing = kernels.filter((k) => tf.getKernel(k, name) === undefined);
   if (missing.length > 0)
     throw new Error(`lacks the ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
-  if (name === 'cpu') {
-    // The cpu backend prints a banner recommending tfjs-node on first use; library code stays quiet.
-    const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-    if (backend) backend.firstUse = false;
+  if (name === 'cpu') silenceCpuBanner();
+}
+
+/**
+ * The cpu backend prints a banner recommending tfjs-node the first time it holds data; library code
+ * stays quiet, so every path that may land on it (loading a checkpoint without a chosen backend) calls this.
+ */
+export function silenceCpuBanner(): void {
+  // The engine's own instance (created here if none is yet): findBackend alone can return one the
+  // engine later replaces.
+  let backend: unknown;
+  try {
+    backend = tf.engine().backend;
+  } catch {
+    return; // an asynchronous backend (wasm) is still starting: not the cpu one
   }
+  if (tf.getBackend() === 'cpu') (backend as { firstUse?: boolean }).firstUse = false;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILES, type ModelCard, parseCard } from '../core/card.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
+import { silenceCpuBanner } from './backend.js';
 import { DataError } from './errors.js';
 import type { VaeNetworks } from './model.js';
 
@@ -50,6 +51,7 @@ function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
 
 /** Loads a model saved by `saveLayersModel` (or by tfjs's own file saver). */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
+  silenceCpuBanner();
   const manifestPath = join(dir, 'model.json');
   let manifest: {
     modelTopology: object;

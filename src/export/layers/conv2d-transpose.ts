@@ -70,7 +70,12 @@ export const convertConv2DTranspose: LayerConverter = (g, info, inputs) => {
   const [l, r, opw] = transposePadding(w, kw, strides[1], padding);
   const out = info.outputShapes[0] ?? [];
   const nchw = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
-  const wName = g.weight(`${info.name}/kernel`, [ci, co, kh, kw], kernelForConvTranspose(kernel.data, kernel.shape), 1);
+  const wName = g.weight(
+    `${info.name}/kernel`,
+    [ci, co, kh, kw],
+    kernelForConvTranspose(kernel.data, kernel.shape),
+    1,
+  );
   const bName = bias ? g.constant(`${info.name}/bias`, bias.shape, bias.data) : undefined;
   const conv = g.node(
     'ConvTranspose',

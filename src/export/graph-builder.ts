@@ -247,7 +247,7 @@ export class GraphBuilder {
         );
       } else {
         const dims = (tensor.dims ?? []).map(Number);
-        const values = new Float32Array((tensor.rawData as Uint8Array).slice().buffer);
+        const values = new Float32Array(Uint8Array.from(tensor.rawData as Uint8Array).buffer);
         if (values.length < 2) continue;
         const hName = this.unique(`${name}_fp16`);
         this.initializers.delete(name);

@@ -228,3 +228,23 @@ export function encodeModel(model: ModelProto): Uint8Array {
 export function decodeModel(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }
+
+/** A float32 TensorProto as bytes (the `input_0.pb` / `output_0.pb` files of the ONNX test-data layout). */
+export function encodeTensor(name: string, dims: readonly number[], data: Float32Array): Uint8Array {
+  return onnx.TensorProto.encode(makeTensor(name, dims, data)).finish();
+}
+
+/**
+ * Reads a float32 TensorProto written with raw_data or float_data.
+ * @throws ExportError for another element type.
+ */
+export function decodeTensor(bytes: Uint8Array): { name: string; dims: number[]; data: Float32Array } {
+  const t = onnx.TensorProto.decode(bytes);
+  if (t.dataType !== DataType.FLOAT)
+    throw new ExportError(`cannot read tensor "${t.name}": element type ${t.dataType} is not float32`);
+  const dims = t.dims.map(Number);
+  const raw = t.rawData;
+  const data =
+    raw && raw.length > 0 ? new Float32Array(Uint8Array.from(raw).buffer) : Float32Array.from(t.floatData);
+  return { name: t.name, dims, data };
+}

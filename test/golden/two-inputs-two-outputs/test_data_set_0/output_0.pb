@@ -1,0 +1,2 @@
+
+Bdense_Dense3Jï=«¿r»«?£Ä¶>lef>

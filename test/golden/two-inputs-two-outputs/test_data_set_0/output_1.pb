@@ -1,0 +1,2 @@
+
+Bdense_Dense4JyÚe?G0?

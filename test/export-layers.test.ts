@@ -71,9 +71,11 @@ describe('exportModel: one model per layer class, checked against tfjs predict',
   });
 
   test('a conv stack keeps NCHW inside: exactly two Transposes, at the input and the output', async () => {
-    const deep = CASES.find((c) => c.name.startsWith('deep conv stack')) as Case;
-    const graph = decodeModel(await exportModel(deep.build())).graph;
-    const transposes = graph?.node?.filter((n) => n.opType === 'Transpose') ?? [];
-    assert.equal(transposes.length, 2, transposes.map((n) => n.name).join(', '));
+    for (const prefix of ['deep conv stack', 'Conv2D, BatchNormalization, Conv2D']) {
+      const c = CASES.find((k) => k.name.startsWith(prefix)) as Case;
+      const graph = decodeModel(await exportModel(c.build())).graph;
+      const transposes = graph?.node?.filter((n) => n.opType === 'Transpose') ?? [];
+      assert.equal(transposes.length, 2, `${prefix}: ${transposes.map((n) => n.name).join(', ')}`);
+    }
   });
 });

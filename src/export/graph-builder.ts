@@ -134,12 +134,20 @@ export class GraphBuilder {
    * Transpose read (so the pair cancels); otherwise undefined. The unused Transpose is pruned by `finish`.
    */
   inverseTransposeSource(name: string, perm: readonly number[]): Value | undefined {
+    const made = this.transposeOf(name);
+    if (!made) return undefined;
+    const inner = made.perm;
+    if (inner.length !== perm.length || !perm.every((p, i) => inner[p] === i)) return undefined;
+    return made.source;
+  }
+
+  /** When `name` is the output of a Transpose: its input and permutation. */
+  transposeOf(name: string): { source: Value; perm: number[] } | undefined {
     const node = this.nodes.find((n) => n.output?.[0] === name);
     if (node?.opType !== 'Transpose') return undefined;
-    const inner = node.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number) ?? [];
-    if (inner.length !== perm.length || !perm.every((p, i) => inner[p] === i)) return undefined;
     const input = node.input?.[0] as string;
-    return { name: input, shape: this.shapeOf(input) };
+    const perm = node.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number) ?? [];
+    return { source: { name: input, shape: this.shapeOf(input) }, perm };
   }
 
   /** How many nodes the graph has so far (for reports: what one layer emitted). */
@@ -203,7 +211,9 @@ export class GraphBuilder {
       name,
       nodes: kept,
       inputs: this.inputs.map((v) => makeValueInfo(v.name, DataType.FLOAT, v.shape)),
-      outputs: outputs.map((o) => makeValueInfo(o.name, DataType.FLOAT, this.shapeOf(o.name))),
+      outputs: outputs.map((o) =>
+        makeValueInfo(o.name, this.types.get(o.name) ?? DataType.FLOAT, this.shapes.get(o.name)),
+      ),
       initializers: [...this.initializers.values()].filter(
         (t) => needed.has(t.name as string) || this.lowered.has(t.name as string),
       ),

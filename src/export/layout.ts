@@ -21,3 +21,21 @@ export function transpose(g: GraphBuilder, x: Value, perm: readonly number[], na
     attributes: { perm: { ints: perm } },
   })[0] as Value;
 }
+
+/**
+ * Applies an element-wise function (an activation) where it keeps conv stacks channels-first: when
+ * `x` is a Transpose's output, `f` runs on the Transpose's input and the Transpose moves after it,
+ * where the next layer can cancel it. Otherwise `f` runs on `x`.
+ */
+export function elementwise(
+  g: GraphBuilder,
+  x: Value,
+  name: string,
+  f: (input: Value, outName: string) => Value,
+): Value {
+  const made = g.transposeOf(x.name);
+  if (!made) return f(x, name);
+  const y = f(made.source, `${name}/channels_first`);
+  if (y.name === made.source.name) return x;
+  return transpose(g, y, made.perm, name);
+}

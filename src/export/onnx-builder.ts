@@ -142,8 +142,13 @@ function littleEndianBytes(data: TensorData): Uint8Array {
 /** One dimension of a value's shape: a size, a symbolic name, or unknown. */
 export type Dim = number | string | null;
 
-/** A ValueInfoProto for a tensor of `elemType` and `shape`. */
-export function makeValueInfo(name: string, elemType: number, shape: readonly Dim[]): ValueInfoProto {
+/** A ValueInfoProto for a tensor of `elemType` and `shape` (no shape at all when `shape` is undefined). */
+export function makeValueInfo(
+  name: string,
+  elemType: number,
+  shape: readonly Dim[] | undefined,
+): ValueInfoProto {
+  if (shape === undefined) return { name, type: { tensorType: { elemType } } };
   return {
     name,
     type: {

@@ -411,6 +411,22 @@ export const CASES: Case[] = [
     build: () => seq([5], [L.embedding({ inputDim: 10, outputDim: 3, embeddingsInitializer: init() })]),
   },
   {
+    name: 'Conv2D, BatchNormalization, Conv2D (normalization stays channels-first)',
+    inputs: [[8, 8, 3]],
+    build: () =>
+      randomize(
+        seq(
+          [8, 8, 3],
+          [
+            conv({ filters: 4, kernelSize: 3, padding: 'same' }),
+            L.batchNormalization({}),
+            L.activation({ activation: 'relu' }),
+            conv({ filters: 2, kernelSize: 3, padding: 'same' }),
+          ],
+        ),
+      ),
+  },
+  {
     name: 'nested Sequential inside a functional model',
     inputs: [[6]],
     build: () => {

@@ -1,6 +1,7 @@
 import type { LayerConverter } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
+import { TO_NCHW, TO_NHWC, transpose } from '../layout.js';
 import { op } from '../ops.js';
 
 /**
@@ -32,14 +33,21 @@ export const convertBatchNormalization: LayerConverter = (g, info, inputs) => {
     scale[i] = s;
     shift[i] = (beta ? (beta.data[i] as number) : 0) - (mean.data[i] as number) * s;
   }
+  // Right after a channels-first layer (a conv), stay channels-first: the Transpose back to NHWC moves
+  // behind the normalization, where the next conv cancels it.
+  const channelsFirst = rank === 4 && axis === 3 ? g.inverseTransposeSource(x.name, TO_NCHW) : undefined;
+  const input = channelsFirst ?? x;
   // [C] broadcasts against the last axis; for another axis, trailing 1s put C in its place.
-  const dims = [n, ...new Array(rank - 1 - axis).fill(1)];
-  const mul = op(
+  const dims = channelsFirst ? [n, 1, 1] : [n, ...new Array(rank - 1 - axis).fill(1)];
+  const scaled = op(
     g,
     'Mul',
-    [x.name, g.constant(`${info.name}/scale`, dims, scale)],
+    [input.name, g.constant(`${info.name}/scale`, dims, scale)],
     `${info.name}/scaled`,
-    x.shape,
+    input.shape,
   );
-  return [op(g, 'Add', [mul.name, g.constant(`${info.name}/shift`, dims, shift)], info.name, x.shape)];
+  const shiftName = g.constant(`${info.name}/shift`, dims, shift);
+  if (!channelsFirst) return [op(g, 'Add', [scaled.name, shiftName], info.name, x.shape)];
+  const added = op(g, 'Add', [scaled.name, shiftName], `${info.name}/nchw`, input.shape);
+  return [transpose(g, added, TO_NHWC, info.name)];
 };

@@ -63,7 +63,9 @@ export function depthwiseConv(
     g.weight(`${name}/kernel`, [c * m, 1, kh, kw], depthwiseKernel(kernel.data, kernel.shape), 0),
   ];
   if (bias) inputs.push(g.constant(`${name}/bias`, bias.shape, bias.data));
-  return op(g, 'Conv', inputs, name, [], {
+  const out = info.outputShapes[0] ?? [];
+  const shape = out.length === 4 ? [out[0] ?? null, c * m, out[1] ?? null, out[2] ?? null] : [];
+  return op(g, 'Conv', inputs, name, shape, {
     dilations: attr.ints(dilations),
     group: attr.int(c),
     kernel_shape: attr.ints([kh, kw]),

@@ -19,6 +19,8 @@ export const convertSeparableConv2D: LayerConverter = (g, info, inputs) => {
     g.weight(`${info.name}/pointwise_kernel`, [co, ci, 1, 1], hwioToOihw(pointwise.data, pointwise.shape), 0),
   ];
   if (bias) inputs_.push(g.constant(`${info.name}/bias`, bias.shape, bias.data));
-  const conv = op(g, 'Conv', inputs_, `${info.name}/pointwise`, [], { kernel_shape: attr.ints([1, 1]) });
+  const out = info.outputShapes[0] ?? [];
+  const shape = out.length === 4 ? [out[0] ?? null, co, out[1] ?? null, out[2] ?? null] : [];
+  const conv = op(g, 'Conv', inputs_, `${info.name}/pointwise`, shape, { kernel_shape: attr.ints([1, 1]) });
   return [emitChannelsLastActivation(g, conv, String(info.config.activation ?? 'linear'), info.name)];
 };

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import {
-  decodeModel,
-  type ExportOptions,
-  exportModel,
-  SUPPORTED_ACTIVATIONS,
-  supportedLayerClasses,
-} from '../src/export/index.js';
+import { decodeModel, exportModel, supportedLayerClasses } from '../src/export/index.js';
 import { selectBackend } from '../src/train/index.js';
 import { tempDir } from './helpers/fixtures.js';
 import { CASES, type Case, inputData } from './helpers/layer-cases.js';

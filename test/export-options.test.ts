@@ -43,7 +43,7 @@ function convNet(): tf.LayersModel {
 }
 
 async function maxDiff(model: tf.LayersModel, bytes: Uint8Array, batch = 4): Promise<number> {
-  const shape = [batch, ...(model.inputs[0]?.shape.slice(1) as number[])];
+  const shape = [batch, ...((model.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[])];
   const x = normalArray(
     shape.reduce((a, b) => a * b, 1),
     9,

@@ -190,3 +190,101 @@ describe('VaeModel (Node door)', () => {
     await assert.rejects(VaeModel.load(gone), /cannot read decoder\.onnx: ENOENT/);
   });
 });
+
+describe('VaeModel: score, interpolate, traverse', () => {
+  let dir: string;
+  before(async () => {
+    dir = await trainTiny({ steps: 30 });
+    await exportVae(dir);
+  });
+
+  test('score with K samples equals the trainer’s IWAE bound computed in tfjs with the same noise', async () => {
+    const { evaluate, loadCheckpoint, loadDataset } = await import('../src/train/index.js');
+    const data = await loadDataset('mnist-mini');
+    const n = 20;
+    const K = 16;
+    const split = { images: data.test.images.slice(0, n * 784), count: n };
+    const nets = await loadCheckpoint(dir);
+    const report = evaluate(nets.encoder, nets.decoder, split, [28, 28, 1], {
+      batchSize: 500,
+      seed: 5,
+      iw: K,
+    });
+    const model = await VaeModel.load(dir);
+    try {
+      const scores = await model.score(
+        { data: split.images, shape: [n, 28, 28, 1] },
+        { samples: K, seed: 5 },
+      );
+      const mean = scores.reduce((a, b) => a + b, 0) / n;
+      assert.ok(
+        Math.abs(mean - (report.iwaeNll as number)) < 0.01,
+        `runtime ${mean} vs tfjs ${report.iwaeNll}`,
+      );
+      // An anomaly scores higher than the data the model was trained on.
+      const noise = Array.from({ length: 3 }, (_, i) =>
+        Array.from({ length: 784 }, (_, j) => ((i * 7919 + j * 104729) % 997) / 997),
+      );
+      const noiseScores = await model.score(noise, { samples: 4 });
+      assert.ok(
+        Math.min(...noiseScores) > Math.max(...scores),
+        `noise ${Math.min(...noiseScores)} vs digits ${Math.max(...scores)}`,
+      );
+      await assert.rejects(
+        model.score(noise, { samples: 0 }),
+        /score: "samples" must be a positive integer, got 0/,
+      );
+    } finally {
+      await model.dispose();
+      nets.encoder.dispose();
+      nets.decoder.dispose();
+    }
+  });
+
+  test('interpolate: linear and spherical paths between codes, and between examples', async () => {
+    const model = await VaeModel.load(dir);
+    try {
+      const a = [1, 0, 0, 0];
+      const b = [0, 2, 0, 0];
+      const lin = await model.interpolate(a, b, { steps: 3 });
+      assert.deepEqual(Array.from(lin.z.data.subarray(4, 8)), [0.5, 1, 0, 0]);
+      const sph = await model.interpolate(a, b, { steps: 3, method: 'spherical' });
+      const mid = Array.from(sph.z.data.subarray(4, 8));
+      assert.ok(Math.abs(Math.hypot(...mid) - 1.5) < 1e-6, `radius ${Math.hypot(...mid)}`);
+      assert.ok(Math.abs((mid[0] as number) - (mid[1] as number)) < 1e-6, 'halfway along the arc');
+      const ends = await model.decode([a, b]);
+      assert.deepEqual(sph.x.data.subarray(0, 784), ends.data.subarray(0, 784));
+      assert.deepEqual(sph.x.data.subarray(2 * 784), ends.data.subarray(784));
+      const images = (await model.sample(2, { seed: 3 })).x.data;
+      const fromExamples = await model.interpolate(images.subarray(0, 784), images.subarray(784), {
+        steps: 4,
+        from: 'examples',
+      });
+      assert.deepEqual(fromExamples.x.shape, [4, 28, 28, 1]);
+      await assert.rejects(
+        model.interpolate(a, [1, 2], {}),
+        /interpolate: each row of "b" must have 4 values, got 2 values/,
+      );
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  test('traverse sets one dimension to each value and decodes', async () => {
+    const model = await VaeModel.load(dir);
+    try {
+      const t = await model.traverse([0.1, 0.2, 0.3, 0.4], 2, [-1, 0, 1]);
+      assert.deepEqual(
+        Array.from(t.z.data).map((v) => Math.round(v * 10) / 10),
+        [0.1, 0.2, -1, 0.4, 0.1, 0.2, 0, 0.4, 0.1, 0.2, 1, 0.4],
+      );
+      assert.deepEqual(t.x.shape, [3, 28, 28, 1]);
+      await assert.rejects(
+        model.traverse([0, 0, 0, 0], 4),
+        /traverse: "dim" must be an integer from 0 to 3, got 4/,
+      );
+    } finally {
+      await model.dispose();
+    }
+  });
+});

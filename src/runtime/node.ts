@@ -162,6 +162,8 @@ export class VaeModel extends VaeModelCore {
   }
 }
 
+export type { InterpolationMethod } from './latent-paths.js';
+export { interpolateCodes, traverseCodes } from './latent-paths.js';
 export type { Batch, BatchInput } from './tensor-input.js';
 export { toArrays, toBatch } from './tensor-input.js';
 export type { CommonLoadOptions, ModelBytes, Moments, OrtBinding } from './vae-model.js';

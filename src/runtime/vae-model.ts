@@ -5,7 +5,40 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { ModelCard } from '../core/card.js';
 import { normalArray } from '../core/random.js';
+import { type InterpolationMethod, interpolateCodes, traverseCodes } from './latent-paths.js';
 import { type Batch, type BatchInput, toBatch } from './tensor-input.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** log p(x|decoded) summed over one example, in float64. */
+function logLikelihood(
+  likelihood: { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number },
+  decoded: Float32Array,
+  x: Float32Array,
+  isLogits: boolean,
+): number {
+  let sum = 0;
+  if (likelihood.kind === 'gaussian') {
+    const inv = Math.exp(-likelihood.logVariance);
+    for (let j = 0; j < x.length; j++) {
+      const d = (x[j] as number) - (decoded[j] as number);
+      sum -= 0.5 * (d * d * inv + likelihood.logVariance + LOG_2PI);
+    }
+    return sum;
+  }
+  for (let j = 0; j < x.length; j++) {
+    const xj = x[j] as number;
+    if (isLogits) {
+      const l = decoded[j] as number;
+      sum -= Math.max(l, 0) - l * xj + Math.log1p(Math.exp(-Math.abs(l)));
+    } else {
+      // Probabilities only: clamp away from 0 and 1 so that log stays finite.
+      const p = Math.min(1 - 1e-7, Math.max(1e-7, decoded[j] as number));
+      sum += xj * Math.log(p) + (1 - xj) * Math.log(1 - p);
+    }
+  }
+  return sum;
+}
 
 /** What a door gives the core: how to make sessions and tensors with its onnxruntime. */
 export interface OrtBinding {
@@ -215,6 +248,129 @@ export class VaeModel {
   async reconstruct(x: BatchInput): Promise<Batch> {
     const { mu } = await this.encode(x);
     return this.decode(mu);
+  }
+
+  /**
+   * Decodes `steps` codes on the path from `a` to `b` (each a latent code, or an example when
+   * `from: 'examples'`, which is encoded to its mean first).
+   */
+  async interpolate(
+    a: readonly number[] | Float32Array,
+    b: readonly number[] | Float32Array,
+    options: { steps?: number; method?: InterpolationMethod; from?: 'codes' | 'examples' } = {},
+  ): Promise<{ z: Batch; x: Batch }> {
+    const steps = options.steps ?? 8;
+    if (!Number.isInteger(steps) || steps < 2)
+      throw new RangeError(`interpolate: "steps" must be an integer >= 2, got ${steps}`);
+    const method = options.method ?? 'linear';
+    if (method !== 'linear' && method !== 'spherical') {
+      throw new TypeError(
+        `interpolate: "method" must be "linear" or "spherical", got ${JSON.stringify(method)}`,
+      );
+    }
+    let codes: Float32Array[];
+    if (options.from === 'examples') {
+      const { mu } = await this.encode([Array.from(a), Array.from(b)]);
+      codes = [mu.data.subarray(0, this.latentDim), mu.data.subarray(this.latentDim)];
+    } else {
+      codes = [a, b].map(
+        (v, i) => toBatch([Array.from(v)], [this.latentDim], 'interpolate', i === 0 ? 'a' : 'b').data,
+      );
+    }
+    const z = interpolateCodes(codes[0] as Float32Array, codes[1] as Float32Array, steps, method);
+    return { z, x: await this.decode(z) };
+  }
+
+  /**
+   * A latent traversal: decodes copies of `z` with dimension `dim` set to each of `values` (default:
+   * 9 values from −3 to 3), to see what one latent dimension controls.
+   */
+  async traverse(
+    z: readonly number[] | Float32Array,
+    dim: number,
+    values?: readonly number[],
+  ): Promise<{ z: Batch; x: Batch }> {
+    const code = toBatch([Array.from(z)], [this.latentDim], 'traverse', 'z').data;
+    if (!Number.isInteger(dim) || dim < 0 || dim >= this.latentDim) {
+      throw new RangeError(`traverse: "dim" must be an integer from 0 to ${this.latentDim - 1}, got ${dim}`);
+    }
+    const path = traverseCodes(code, dim, values ?? Array.from({ length: 9 }, (_, i) => -3 + (6 * i) / 8));
+    return { z: path, x: await this.decode(path) };
+  }
+
+  /**
+   * The anomaly score of each example: −log p(x) estimated by importance sampling with `samples`
+   * draws from q(z|x) (the IWAE bound; 1 sample is the negative ELBO estimate), in nats. Higher is
+   * more anomalous. Seeded, so the same call gives the same scores in every runtime.
+   * @throws Error when the likelihood is unknown (no card.json and no "logits" output to infer Bernoulli).
+   */
+  async score(x: BatchInput, options: { samples?: number; seed?: number } = {}): Promise<Float64Array> {
+    const K = options.samples ?? 1;
+    if (!Number.isInteger(K) || K < 1)
+      throw new RangeError(`score: "samples" must be a positive integer, got ${K}`);
+    const likelihood = this.likelihood();
+    const batch = toBatch(x, this.inputShape, 'score', 'x');
+    const { mu, logvar } = await this.encode(batch);
+    const n = batch.shape[0] as number;
+    const L = this.latentDim;
+    const D = batch.data.length / n;
+    const eps = normalArray(n * K * L, options.seed ?? 0);
+    const z = new Float32Array(n * K * L);
+    const logPzMinusLogQ = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let d = 0; d < L; d++) {
+          const e = eps[(i * K + k) * L + d] as number;
+          const lv = logvar.data[i * L + d] as number;
+          const zi = (mu.data[i * L + d] as number) + Math.exp(0.5 * lv) * e;
+          z[(i * K + k) * L + d] = zi;
+          acc += -0.5 * zi * zi + 0.5 * (e * e + lv);
+        }
+        logPzMinusLogQ[i * K + k] = acc;
+      }
+    }
+    const session = this.decoder;
+    if (!session) throw new Error('score: the model is disposed');
+    const outName =
+      likelihood.kind === 'bernoulli' && session.outputNames.includes('logits')
+        ? 'logits'
+        : this.decoderIo.outputs[0];
+    const [decoded] = await this.runBatched(
+      session,
+      { input: this.decoderIo.input, outputs: [outName as string] },
+      { data: z, shape: [n * K, L] },
+      this.inputShape,
+    );
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const logW = new Float64Array(K);
+      for (let k = 0; k < K; k++) {
+        const row = (decoded as Batch).data.subarray((i * K + k) * D, (i * K + k + 1) * D);
+        const xi = batch.data.subarray(i * D, (i + 1) * D);
+        logW[k] =
+          logLikelihood(likelihood, row, xi, outName === 'logits') + (logPzMinusLogQ[i * K + k] as number);
+      }
+      const max = Math.max(...logW);
+      const lse = max + Math.log(logW.reduce((s, w) => s + Math.exp(w - max), 0));
+      scores[i] = -(lse - Math.log(K));
+    }
+    return scores;
+  }
+
+  /** The likelihood of p(x|z): from card.json, else Bernoulli when the decoder has a "logits" output. */
+  private likelihood(): { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number } {
+    if (this.card?.likelihood === 'gaussian') {
+      const logVariance = this.card.likelihoodParams?.logVariance;
+      if (logVariance === undefined)
+        throw new Error('score: card.json says gaussian but gives no likelihoodParams.logVariance');
+      return { kind: 'gaussian', logVariance };
+    }
+    if (this.card?.likelihood === 'bernoulli' || this.decoder?.outputNames.includes('logits'))
+      return { kind: 'bernoulli' };
+    throw new Error(
+      'score: the likelihood is unknown (no card.json, and the decoder has no "logits" output)',
+    );
   }
 
   /** Releases the ONNX sessions. The model cannot be used afterwards. */

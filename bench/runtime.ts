@@ -1,0 +1,67 @@
+/**
+ * npm run bench:runtime [-- DIR] — decoder latency at batch 1 (median, p99) and throughput at batch
+ * 256, through VaeModel.decode and, beside it in the same process, a raw InferenceSession.run loop on
+ * the same decoder.onnx: on onnxruntime-node (cpu) and onnxruntime-web (wasm) in Node. The wrapper's
+ * cost is the ratio of the two. (The same in Chromium is not measured yet.)
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { normalArray } from '../src/core/random.js';
+import { VaeModel } from '../src/runtime/node.js';
+
+const dir = process.argv[2] ?? join(import.meta.dirname, '..', 'models', 'mnist-mini');
+const bytes = readFileSync(join(dir, 'decoder.onnx'));
+
+interface OrtModule {
+  InferenceSession: {
+    create(b: Uint8Array, o: object): Promise<{ run(f: object): Promise<object>; release(): Promise<void> }>;
+  };
+  Tensor: new (t: 'float32', d: Float32Array, s: number[]) => object;
+}
+
+async function time(run: () => Promise<unknown>, iterations: number): Promise<number[]> {
+  for (let i = 0; i < Math.min(50, iterations); i++) await run();
+  const out: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t = process.hrtime.bigint();
+    await run();
+    out.push(Number(process.hrtime.bigint() - t) / 1e3);
+  }
+  return out.sort((a, b) => a - b);
+}
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}; model ${dir}`);
+for (const backend of ['cpu', 'wasm'] as const) {
+  const model = await VaeModel.load(dir, { backend, threads: 1 });
+  const ort = (backend === 'cpu'
+    ? await import('onnxruntime-node')
+    : await import('onnxruntime-web')) as unknown as OrtModule;
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+  });
+  const L = model.latentDim;
+  const rows = [];
+  for (const batch of [1, 256]) {
+    const z = normalArray(batch * L, batch);
+    const iterations = batch === 1 ? 2000 : 100;
+    const wrapped = await time(() => model.decode({ data: z, shape: [batch, L] }), iterations);
+    const raw = await time(() => session.run({ z: new ort.Tensor('float32', z, [batch, L]) }), iterations);
+    rows.push({ batch, wrapped, raw });
+  }
+  const [one, many] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  const perSec = (sorted: number[], batch: number) => (batch * 1e6) / pct(sorted, 0.5);
+  console.log(`${model.backend} (1 thread):`);
+  console.log(
+    `  batch 1:   VaeModel.decode median ${pct(one.wrapped, 0.5).toFixed(1)} µs, p99 ${pct(one.wrapped, 0.99).toFixed(1)} µs; raw session.run median ${pct(one.raw, 0.5).toFixed(1)} µs, p99 ${pct(one.raw, 0.99).toFixed(1)} µs; wrapper cost ${(pct(one.wrapped, 0.5) / pct(one.raw, 0.5)).toFixed(2)}×`,
+  );
+  console.log(
+    `  batch 256: VaeModel.decode ${perSec(many.wrapped, 256).toFixed(0)} images/s; raw ${perSec(many.raw, 256).toFixed(0)} images/s; wrapper cost ${(pct(many.wrapped, 0.5) / pct(many.raw, 0.5)).toFixed(2)}×`,
+  );
+  await model.dispose();
+  await session.release();
+}

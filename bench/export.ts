@@ -33,36 +33,18 @@ function convNet(): tf.LayersModel {
       kernelInitializer: init(),
     }),
   );
-  m.add(
-    L.conv2d({
-      filters: 128,
-      kernelSize: 3,
-      strides: 2,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: init(),
-    }),
-  );
-  m.add(
-    L.conv2d({
-      filters: 256,
-      kernelSize: 3,
-      strides: 2,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: init(),
-    }),
-  );
-  m.add(
-    L.conv2d({
-      filters: 256,
-      kernelSize: 3,
-      strides: 2,
-      padding: 'same',
-      activation: 'relu',
-      kernelInitializer: init(),
-    }),
-  );
+  for (const filters of [128, 256, 256]) {
+    m.add(
+      L.conv2d({
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
+    );
+  }
   m.add(L.globalAveragePooling2d({}));
   m.add(L.dense({ units: 10, kernelInitializer: init() }));
   return m;

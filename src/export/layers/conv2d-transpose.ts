@@ -4,7 +4,7 @@ import { ExportError } from '../errors.js';
 import type { Value } from '../graph-builder.js';
 import { TO_NCHW, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
-import { emitChannelsLastActivation, pair } from './conv2d.js';
+import { emitChannelsLastActivation, pair, requireChannelsLast } from './conv2d.js';
 
 /** tfjs's transposed-conv kernel [kh, kw, out, in] as ONNX ConvTranspose's [in, out, kh, kw]. */
 function kernelForConvTranspose(data: Float32Array, [kh, kw, co, ci]: number[]): Float32Array {
@@ -43,11 +43,7 @@ export function transposePadding(
 export const convertConv2DTranspose: LayerConverter = (g, info, inputs) => {
   const x = onlyInput(info, inputs);
   const c = info.config;
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ExportError(
-      `cannot export layer "${info.name}": dataFormat ${String(c.dataFormat)} is not supported (only channelsLast)`,
-    );
-  }
+  requireChannelsLast(info);
   const [kernel, bias] = layerWeights(info);
   if (!kernel) throw new ExportError(`cannot export Conv2DTranspose layer "${info.name}": it has no kernel`);
   const [kh, kw, co, ci] = kernel.shape as [number, number, number, number];

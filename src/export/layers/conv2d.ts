@@ -1,5 +1,5 @@
 import { emitActivation } from '../activations.js';
-import type { LayerConverter } from '../converter.js';
+import type { LayerConverter, LayerInfo } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
 import type { Value } from '../graph-builder.js';
@@ -47,6 +47,16 @@ export function samePadding(
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
+/** Refuses layers configured channels-first: the exporter's layout handling assumes tfjs's default. */
+export function requireChannelsLast(info: LayerInfo): void {
+  const format = info.config.dataFormat;
+  if (format !== undefined && format !== 'channelsLast') {
+    throw new ExportError(
+      `cannot export layer "${info.name}": dataFormat ${String(format)} is not supported (only channelsLast)`,
+    );
+  }
+}
+
 /**
  * Conv2D (channels-last): Transpose to NCHW, Conv with the kernel as OIHW and explicit pads, then back
  * to NHWC (a following NCHW layer cancels that pair), then the activation.
@@ -54,11 +64,7 @@ export function samePadding(
 export const convertConv2D: LayerConverter = (g, info, inputs) => {
   const x = onlyInput(info, inputs);
   const c = info.config;
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ExportError(
-      `cannot export layer "${info.name}": dataFormat ${String(c.dataFormat)} is not supported (only channelsLast)`,
-    );
-  }
+  requireChannelsLast(info);
   const [kernel, bias] = layerWeights(info);
   if (!kernel) throw new ExportError(`cannot export Conv2D layer "${info.name}": it has no kernel`);
   const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];

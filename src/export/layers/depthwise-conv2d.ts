@@ -5,7 +5,7 @@ import type { GraphBuilder, Value } from '../graph-builder.js';
 import { TO_NCHW, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
-import { emitChannelsLastActivation, pair, samePadding } from './conv2d.js';
+import { emitChannelsLastActivation, pair, requireChannelsLast, samePadding } from './conv2d.js';
 
 /** tfjs's depthwise kernel [kh, kw, c, m] as a grouped Conv's [c·m, 1, kh, kw]; output channel c·m + j. */
 export function depthwiseKernel(data: Float32Array, [kh, kw, c, m]: number[]): Float32Array {
@@ -24,11 +24,7 @@ export function depthwiseKernel(data: Float32Array, [kh, kw, c, m]: number[]): F
 /** Spatial attributes shared by depthwise and separable convolutions. */
 export function spatialAttributes(info: Parameters<LayerConverter>[1], x: Value, kh: number, kw: number) {
   const c = info.config;
-  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-    throw new ExportError(
-      `cannot export layer "${info.name}": dataFormat ${String(c.dataFormat)} is not supported`,
-    );
-  }
+  requireChannelsLast(info);
   const strides = pair(c.strides ?? 1, 'strides', info.name);
   const dilations = pair(c.dilationRate ?? 1, 'dilationRate', info.name);
   let pads = [0, 0, 0, 0];

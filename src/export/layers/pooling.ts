@@ -4,7 +4,7 @@ import { ExportError } from '../errors.js';
 import { TO_NCHW, TO_NHWC, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op, reduce as reduceOp } from '../ops.js';
-import { samePadding } from './conv2d.js';
+import { requireChannelsLast, samePadding } from './conv2d.js';
 
 function list(value: unknown, rank: number): number[] {
   const v = Array.isArray(value) ? value : [value];
@@ -20,11 +20,7 @@ export function pooling(opType: 'MaxPool' | 'AveragePool', rank: 1 | 2): LayerCo
   return (g, info, inputs) => {
     const x = onlyInput(info, inputs);
     const c = info.config;
-    if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
-      throw new ExportError(
-        `cannot export layer "${info.name}": dataFormat ${String(c.dataFormat)} is not supported`,
-      );
-    }
+    requireChannelsLast(info);
     const kernel = list(c.poolSize, rank);
     const strides = list(c.strides ?? c.poolSize, rank);
     const spatial = x.shape.slice(1, 1 + rank);

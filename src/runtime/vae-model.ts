@@ -388,19 +388,33 @@ export class VaeModel {
     outputShape: readonly number[],
   ): Promise<Batch[]> {
     const [n = 0, ...rest] = batch.shape;
-    const inSize = rest.reduce((a, b) => a * b, 1);
     const outSize = outputShape.reduce((a, b) => a * b, 1);
+    if (n <= this.maxBatch) {
+      // One run: hand the runtime's output arrays over as they are (no copy on the hot path).
+      const results = await session.run(
+        { [io.input]: this.binding.tensor(batch.data, batch.shape) },
+        io.outputs,
+      );
+      return io.outputs.map((name) => {
+        const data = (results[name] as Tensor).data as Float32Array;
+        if (data.length !== n * outSize) {
+          throw new Error(
+            `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
+          );
+        }
+        return { data, shape: [n, ...outputShape] };
+      });
+    }
+    const inSize = rest.reduce((a, b) => a * b, 1);
     const outs = io.outputs.map(() => new Float32Array(n * outSize));
     for (let start = 0; start < n; start += this.maxBatch) {
       const count = Math.min(this.maxBatch, n - start);
-      const data =
-        n <= this.maxBatch ? batch.data : batch.data.subarray(start * inSize, (start + count) * inSize);
+      const data = batch.data.subarray(start * inSize, (start + count) * inSize);
       const feeds = { [io.input]: this.binding.tensor(data, [count, ...rest]) };
       const results = await session.run(feeds, io.outputs);
       io.outputs.forEach((name, k) => {
         const t = results[name] as Tensor;
         (outs[k] as Float32Array).set(t.data as Float32Array, start * outSize);
-        t.dispose?.();
       });
     }
     return outs.map((data) => ({ data, shape: [n, ...outputShape] }));

@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
+import { webCommand } from './commands/web.js';
 
 /** Every command, by name. */
 export const COMMANDS: readonly Command[] = [
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   exportCommand,
   sampleCommand,
+  webCommand,
   demoCommand,
 ];
 

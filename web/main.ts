@@ -1,0 +1,137 @@
+/**
+ * The web app: a decoder from the served model directory (or one the user drops in), a grid of
+ * samples, sliders for the first 8 latent dimensions, a 2-D map over the two dimensions that change
+ * the output most, an interpolation, and how long each decode took. It exposes `window.vaeApp` so
+ * browser tests can decode a given z and compare with other runtimes.
+ */
+import { VaeModel } from '../src/runtime/web.js';
+import { drawGrid } from '../src/web/draw.js';
+
+interface App {
+  ready: boolean;
+  backend: string;
+  error?: string;
+  decode(z: number[][]): Promise<number[]>;
+  sample(n: number, seed: number): Promise<number[]>;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const app: App = { ready: false, backend: '', decode: async () => [], sample: async () => [] };
+(window as unknown as { vaeApp: App }).vaeApp = app;
+let model: VaeModel | undefined;
+let seed = 1;
+
+async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  const out = await f();
+  $('timing').textContent = `${label}: ${(performance.now() - t).toFixed(1)} ms on ${model?.backend}`;
+  return out;
+}
+
+async function drawSamples(): Promise<void> {
+  if (!model) return;
+  const { x } = await timed('16 samples', () => (model as VaeModel).sample(16, { seed }));
+  drawGrid($('samples'), x.data, x.shape, 4);
+}
+
+/** The two latent dimensions whose ±2 moves change the decoded output most. */
+async function mostActiveDims(m: VaeModel): Promise<[number, number]> {
+  const L = m.latentDim;
+  const z = Array.from({ length: 2 * L }, (_, k) =>
+    Array.from({ length: L }, (_, d) => (d === Math.floor(k / 2) ? (k % 2 ? 2 : -2) : 0)),
+  );
+  const x = await m.decode(z);
+  const size = x.data.length / (2 * L);
+  const change = Array.from({ length: L }, (_, d) => {
+    let s = 0;
+    for (let i = 0; i < size; i++)
+      s += Math.abs((x.data[2 * d * size + i] as number) - (x.data[(2 * d + 1) * size + i] as number));
+    return s;
+  });
+  const order = change.map((c, d) => [c, d] as const).sort((a, b) => b[0] - a[0]);
+  return [order[0]?.[1] ?? 0, order[1]?.[1] ?? Math.min(1, L - 1)];
+}
+
+async function setUp(m: VaeModel): Promise<void> {
+  await model?.dispose();
+  model = m;
+  app.backend = m.backend;
+  $('status').textContent =
+    `decoder: ${m.latentDim} latent dimensions → ${m.inputShape.join('×')} on ${m.backend}`;
+  const L = m.latentDim;
+  const code = new Array(L).fill(0);
+  const sliders = $('sliders');
+  sliders.replaceChildren();
+  const drawSlider = async () => {
+    const x = await timed('slider decode', () => m.decode([code]));
+    drawGrid($('slider-view'), x.data, x.shape, 1, 4);
+  };
+  for (let d = 0; d < Math.min(8, L); d++) {
+    const label = document.createElement('label');
+    const input = Object.assign(document.createElement('input'), {
+      type: 'range',
+      min: '-3',
+      max: '3',
+      step: '0.1',
+      value: '0',
+    });
+    const value = document.createElement('span');
+    value.textContent = '0.0';
+    input.addEventListener('input', () => {
+      code[d] = Number(input.value);
+      value.textContent = Number(input.value).toFixed(1);
+      void drawSlider();
+    });
+    label.append(`z[${d}]`, input, value);
+    sliders.append(label);
+  }
+  await drawSlider();
+  const [a, b] = await mostActiveDims(m);
+  $('map-dims').textContent = `z[${a}] across, z[${b}] down, from −2 to 2`;
+  const grid = 7;
+  const mapCodes = Array.from({ length: grid * grid }, (_, k) => {
+    const z = new Array(L).fill(0);
+    z[a] = -2 + (4 * (k % grid)) / (grid - 1);
+    z[b] = -2 + (4 * Math.floor(k / grid)) / (grid - 1);
+    return z;
+  });
+  const map = await timed('latent map (49 decodes)', () => m.decode(mapCodes));
+  drawGrid($('map'), map.data, map.shape, grid, 1);
+  const ends = await m.sample(2, { seed: 7 });
+  const path = await timed('interpolation (10 decodes)', () =>
+    m.interpolate(ends.z.data.subarray(0, L), ends.z.data.subarray(L), { steps: 10, method: 'spherical' }),
+  );
+  drawGrid($('interpolation'), path.x.data, path.x.shape, 10, 2);
+  await drawSamples();
+  app.decode = async (z) => Array.from((await m.decode(z)).data);
+  app.sample = async (n, s) => Array.from((await m.sample(n, { seed: s })).z.data);
+  app.ready = true;
+}
+
+$('resample').addEventListener('click', () => {
+  seed += 1;
+  void drawSamples();
+});
+$<HTMLInputElement>('file').addEventListener('change', async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  try {
+    await setUp(await VaeModel.load({ decoder: new Uint8Array(await file.arrayBuffer()) }));
+  } catch (error) {
+    $('status').textContent = `could not load ${file.name}: ${(error as Error).message}`;
+  }
+});
+
+const backend = new URLSearchParams(location.search).get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
+VaeModel.load(new URL('model/', location.href).href, {
+  backend,
+  onProgress: ({ file, loaded, total }) => {
+    $('status').textContent =
+      `loading ${file}: ${(loaded / 1024).toFixed(0)}${total ? ` of ${(total / 1024).toFixed(0)}` : ''} KiB`;
+  },
+})
+  .then(setUp)
+  .catch((error: Error) => {
+    app.error = error.message;
+    $('status').textContent = `could not load the model: ${error.message}`;
+  });

@@ -2,10 +2,11 @@
  * npm run bench:runtime [-- DIR] — decoder latency at batch 1 (median, p99) and throughput at batch
  * 256, through VaeModel.decode and, beside it in the same process, a raw InferenceSession.run loop on
  * the same decoder.onnx, interleaved call by call: on onnxruntime-node (cpu) and onnxruntime-web (wasm)
- * in Node. The wrapper's cost is the ratio of the two. (The same in Chromium is not measured yet.)
+ * in Node, and onnxruntime-web in headless Chromium through the web app. The wrapper's cost is the
+ * ratio of the two.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normalArray } from '../src/core/random.js';
 import { VaeModel } from '../src/runtime/node.js';
@@ -88,4 +89,49 @@ for (const backend of ['cpu', 'wasm'] as const) {
   );
   await model.dispose();
   await session.release();
+}
+
+// The same in headless Chromium (Debian's), through the web app, when it is installed.
+const chromiumPath = '/usr/bin/chromium';
+if (existsSync(chromiumPath)) {
+  const { chromium } = await import('playwright-core');
+  const { buildWebApp, serveWebApp } = await import('../src/node/web-server.js');
+  const appDir = mkdtempSync(join(tmpdir(), 'vae-bench-web-'));
+  await buildWebApp(appDir);
+  const server = await serveWebApp({ appDir, modelDir: dir });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
+  });
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction('window.vaeApp && window.vaeApp.ready', undefined, { timeout: 60_000 });
+  const threads = await page.evaluate('crossOriginIsolated ? navigator.hardwareConcurrency : 1');
+  console.log(`onnxruntime-web-wasm in Chromium (${threads} thread(s), crossOriginIsolated page):`);
+  for (const batch of [1, 256]) {
+    const { wrapped, raw } = (await page.evaluate(
+      `window.vaeApp.benchmark(${batch}, ${batch === 1 ? 1000 : 50})`,
+    )) as { wrapped: number[]; raw: number[] };
+    if (batch === 1) {
+      console.log(
+        `  batch 1:   VaeModel.decode median ${pct(wrapped, 0.5).toFixed(1)} µs, p99 ${pct(wrapped, 0.99).toFixed(1)} µs; raw session.run median ${pct(raw, 0.5).toFixed(1)} µs, p99 ${pct(raw, 0.99).toFixed(1)} µs; wrapper cost ${(pct(wrapped, 0.5) / pct(raw, 0.5)).toFixed(2)}×`,
+      );
+    } else {
+      const rate = (sorted: number[]) => (256 * 1e6) / pct(sorted, 0.5);
+      console.log(
+        `  batch 256: VaeModel.decode ${rate(wrapped).toFixed(0)} images/s; raw ${rate(raw).toFixed(0)} images/s; wrapper cost ${(pct(wrapped, 0.5) / pct(raw, 0.5)).toFixed(2)}× (timer resolution in a page: 5 µs or coarser)`,
+      );
+    }
+  }
+  await browser.close();
+  await server.close();
+  rmSync(appDir, { recursive: true, force: true });
+} else {
+  console.log(`Chromium: not measured (${chromiumPath} is not installed; apt-get install chromium)`);
 }

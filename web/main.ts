@@ -4,6 +4,7 @@
  * the output most, an interpolation, and how long each decode took. It exposes `window.vaeApp` so
  * browser tests can decode a given z and compare with other runtimes.
  */
+import * as ort from 'onnxruntime-web';
 import { VaeModel } from '../src/runtime/web.js';
 import { drawGrid } from '../src/web/draw.js';
 
@@ -13,10 +14,18 @@ interface App {
   error?: string;
   decode(z: number[][]): Promise<number[]>;
   sample(n: number, seed: number): Promise<number[]>;
+  /** Decode timings through VaeModel and through a raw session.run on the same bytes, interleaved. */
+  benchmark(batch: number, iterations: number): Promise<{ wrapped: number[]; raw: number[] }>;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const app: App = { ready: false, backend: '', decode: async () => [], sample: async () => [] };
+const app: App = {
+  ready: false,
+  backend: '',
+  decode: async () => [],
+  sample: async () => [],
+  benchmark: async () => ({ wrapped: [], raw: [] }),
+};
 (window as unknown as { vaeApp: App }).vaeApp = app;
 let model: VaeModel | undefined;
 let seed = 1;
@@ -105,6 +114,31 @@ async function setUp(m: VaeModel): Promise<void> {
   await drawSamples();
   app.decode = async (z) => Array.from((await m.decode(z)).data);
   app.sample = async (n, s) => Array.from((await m.sample(n, { seed: s })).z.data);
+  app.benchmark = async (batch, iterations) => {
+    const bytes = new Uint8Array(
+      await (await fetch(new URL('model/decoder.onnx', location.href))).arrayBuffer(),
+    );
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    const z = new Float32Array(batch * m.latentDim).map((_, i) => Math.sin(i));
+    const wrapped: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < iterations + 50; i++) {
+      let t = performance.now();
+      await m.decode({ data: z, shape: [batch, m.latentDim] });
+      if (i >= 50) wrapped.push((performance.now() - t) * 1000);
+      t = performance.now();
+      await session.run(
+        { [session.inputNames[0] as string]: new ort.Tensor('float32', z, [batch, m.latentDim]) },
+        ['x_hat'],
+      );
+      if (i >= 50) raw.push((performance.now() - t) * 1000);
+    }
+    await session.release();
+    return { wrapped: wrapped.sort((a, b) => a - b), raw: raw.sort((a, b) => a - b) };
+  };
   app.ready = true;
 }
 

@@ -131,6 +131,29 @@ describe('web app in headless Chromium', {
     }
   });
 
+  test('a decoder.onnx dropped in by the user replaces the served one', async () => {
+    const other = join(import.meta.dirname, '..', 'models', 'fashion-mnist');
+    await page.setInputFiles('#file', join(other, 'decoder.onnx'));
+    const z = [Array.from(normalArray(20, 99))];
+    await page.waitForFunction('document.getElementById("status").textContent.startsWith("decoder:")');
+    let inBrowser: number[] = [];
+    const model = await VaeModel.load(other);
+    try {
+      const want = Array.from((await model.decode(z)).data);
+      // setUp() swaps the model in asynchronously: poll until the page decodes with the new one.
+      for (let tries = 0; tries < 50; tries++) {
+        inBrowser = (await page.evaluate(`window.vaeApp.decode(${JSON.stringify(z)})`)) as number[];
+        if (Math.abs((inBrowser[400] as number) - (want[400] as number)) < 1e-5) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const worst = inBrowser.reduce((m, v, i) => Math.max(m, Math.abs(v - (want[i] as number))), 0);
+      assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
+    } finally {
+      await model.dispose();
+    }
+    assert.deepEqual(consoleErrors, []);
+  });
+
   test('the server sends .wasm as application/wasm and refuses paths outside the app and the model files', async () => {
     const html = await fetch(server.url);
     assert.equal(html.headers.get('cross-origin-embedder-policy'), 'require-corp');

@@ -225,12 +225,18 @@ export class VaeModel {
    * Decodes latent codes into x_hat, the mean of p(x|z) (pixel probabilities for a Bernoulli VAE).
    * @param z - nested arrays of `latentDim` numbers, or `{ data, shape: [N, latentDim] }`.
    */
-  async decode(z: BatchInput): Promise<Batch> {
-    const session = this.decoder;
-    if (!session) throw new Error('decode: the model is disposed');
-    const batch = toBatch(z, [this.latentDim], 'decode', 'z');
-    const [xHat] = await this.runBatched(session, this.decoderIo, batch, this.inputShape);
-    return xHat as Batch;
+  decode(z: BatchInput): Promise<Batch> {
+    // Not an async function: the hot path (one session.run) then costs no extra promise hops.
+    try {
+      const session = this.decoder;
+      if (!session) throw new Error('decode: the model is disposed');
+      const batch = toBatch(z, [this.latentDim], 'decode', 'z');
+      return this.runBatched(session, this.decoderIo, batch, this.inputShape).then(
+        (outs) => outs[0] as Batch,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -381,7 +387,34 @@ export class VaeModel {
     await Promise.all(sessions.map((s) => s?.release()));
   }
 
-  private async runBatched(
+  /** Runs `batch` through `session`, split into runs of at most `maxBatch` examples. */
+  private runBatched(
+    session: InferenceSession,
+    io: IoNames,
+    batch: Batch,
+    outputShape: readonly number[],
+  ): Promise<Batch[]> {
+    const [n = 0] = batch.shape;
+    const outSize = outputShape.reduce((a, b) => a * b, 1);
+    if (n <= this.maxBatch) {
+      // One run: hand the runtime's output arrays over as they are (no copy on the hot path).
+      const run = session.run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs);
+      return run.then((results) =>
+        io.outputs.map((name) => {
+          const data = (results[name] as Tensor).data as Float32Array;
+          if (data.length !== n * outSize) {
+            throw new Error(
+              `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
+            );
+          }
+          return { data, shape: [n, ...outputShape] };
+        }),
+      );
+    }
+    return this.runInChunks(session, io, batch, outputShape);
+  }
+
+  private async runInChunks(
     session: InferenceSession,
     io: IoNames,
     batch: Batch,
@@ -389,22 +422,6 @@ export class VaeModel {
   ): Promise<Batch[]> {
     const [n = 0, ...rest] = batch.shape;
     const outSize = outputShape.reduce((a, b) => a * b, 1);
-    if (n <= this.maxBatch) {
-      // One run: hand the runtime's output arrays over as they are (no copy on the hot path).
-      const results = await session.run(
-        { [io.input]: this.binding.tensor(batch.data, batch.shape) },
-        io.outputs,
-      );
-      return io.outputs.map((name) => {
-        const data = (results[name] as Tensor).data as Float32Array;
-        if (data.length !== n * outSize) {
-          throw new Error(
-            `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
-          );
-        }
-        return { data, shape: [n, ...outputShape] };
-      });
-    }
     const inSize = rest.reduce((a, b) => a * b, 1);
     const outs = io.outputs.map(() => new Float32Array(n * outSize));
     for (let start = 0; start < n; start += this.maxBatch) {

@@ -95,19 +95,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
 const chromiumPath = '/usr/bin/chromium';
 if (existsSync(chromiumPath)) {
   const { chromium } = await import('playwright-core');
-  const { buildWebApp, serveWebApp } = await import('../src/node/web-server.js');
+  const { buildWebApp, CHROMIUM_ARGS, serveWebApp } = await import('../src/node/web-server.js');
   const appDir = mkdtempSync(join(tmpdir(), 'vae-bench-web-'));
   await buildWebApp(appDir);
   const server = await serveWebApp({ appDir, modelDir: dir });
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   const page = await browser.newPage();
   await page.goto(server.url);

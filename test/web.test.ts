@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { normalArray } from '../src/core/random.js';
-import { buildWebApp, serveWebApp, type WebServer } from '../src/node/web-server.js';
+import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../src/node/web-server.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -27,15 +27,7 @@ describe('web app in headless Chromium', {
     server = await serveWebApp({ appDir, modelDir: MODEL });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     page = await browser.newPage();
     page.on('console', (m) => {

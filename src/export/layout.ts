@@ -4,6 +4,8 @@ import type { Dim } from './onnx-builder.js';
 /** NHWC → NCHW and back, for rank-4 image tensors. */
 export const TO_NCHW = Object.freeze([0, 3, 1, 2]);
 export const TO_NHWC = Object.freeze([0, 2, 3, 1]);
+/** tfjs conv kernels [kh, kw, in, out] (and transposed-conv kernels [kh, kw, out, in]) to ONNX's [out, in, kh, kw] ([in, out, kh, kw]). */
+export const HWIO_TO_OIHW = Object.freeze([3, 2, 0, 1]);
 
 function permuted(shape: readonly Dim[], perm: readonly number[]): Dim[] {
   return shape.length === perm.length ? perm.map((p) => shape[p] ?? null) : [];
@@ -38,4 +40,32 @@ export function elementwise(
   const y = f(made.source, `${name}/channels_first`);
   if (y.name === made.source.name) return x;
   return transpose(g, y, made.perm, name);
+}
+
+/**
+ * A row-major array of shape `dims` with its axes permuted (output axis i is input axis perm[i]):
+ * how tfjs's kernel layouts become ONNX's (HWIO → OIHW is [3, 2, 0, 1]).
+ */
+export function permuteArray(
+  data: Float32Array,
+  dims: readonly number[],
+  perm: readonly number[],
+): Float32Array {
+  const rank = dims.length;
+  const inStrides = new Array<number>(rank).fill(1);
+  for (let a = rank - 2; a >= 0; a--) inStrides[a] = (inStrides[a + 1] as number) * (dims[a + 1] as number);
+  const outDims = perm.map((p) => dims[p] as number);
+  const out = new Float32Array(data.length);
+  const index = new Array<number>(rank).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let a = 0; a < rank; a++) src += (index[a] as number) * (inStrides[perm[a] as number] as number);
+    out[o] = data[src] as number;
+    for (let a = rank - 1; a >= 0; a--) {
+      index[a] = (index[a] as number) + 1;
+      if ((index[a] as number) < (outDims[a] as number)) break;
+      index[a] = 0;
+    }
+  }
+  return out;
 }

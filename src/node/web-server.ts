@@ -59,6 +59,17 @@ export async function buildWebApp(outDir = WEB_DIST): Promise<void> {
   });
 }
 
+/** Flags for Debian's headless Chromium on a machine without a network (tests, benchmarks). */
+export const CHROMIUM_ARGS = Object.freeze([
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+]);
+
 /** A running server and its address. */
 export interface WebServer {
   url: string;

@@ -2,7 +2,7 @@ import { emitActivation } from '../activations.js';
 import type { LayerConverter } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
-import { transpose } from '../layout.js';
+import { permuteArray, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
 import { samePadding } from './conv2d.js';
@@ -30,10 +30,8 @@ export const convertConv1D: LayerConverter = (g, info, inputs) => {
   } else if (c.padding === 'causal') {
     pads = [(k - 1) * dilation, 0];
   }
-  const w = new Float32Array(kernel.data.length);
-  for (let t = 0; t < k; t++)
-    for (let i = 0; i < ci; i++)
-      for (let o = 0; o < co; o++) w[(o * ci + i) * k + t] = kernel.data[(t * ci + i) * co + o] as number;
+  // tfjs's [k, in, out] as ONNX's [out, in, k].
+  const w = permuteArray(kernel.data, kernel.shape, [2, 1, 0]);
   const out = info.outputShapes[0] ?? [];
   const first = transpose(g, x, SWAP, `${info.name}/input_ncl`);
   const inputs_ = [first.name, g.weight(`${info.name}/kernel`, [co, ci, k], w, 0)];

@@ -2,23 +2,9 @@ import type { LayerConverter } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
 import type { Value } from '../graph-builder.js';
-import { TO_NCHW, transpose } from '../layout.js';
+import { HWIO_TO_OIHW, permuteArray, TO_NCHW, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { emitChannelsLastActivation, pair, requireChannelsLast } from './conv2d.js';
-
-/** tfjs's transposed-conv kernel [kh, kw, out, in] as ONNX ConvTranspose's [in, out, kh, kw]. */
-function kernelForConvTranspose(data: Float32Array, [kh, kw, co, ci]: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < (kh as number); y++)
-    for (let x = 0; x < (kw as number); x++)
-      for (let o = 0; o < (co as number); o++)
-        for (let i = 0; i < (ci as number); i++) {
-          out[((i * (co as number) + o) * (kh as number) + y) * (kw as number) + x] = data[
-            ((y * (kw as number) + x) * (co as number) + o) * (ci as number) + i
-          ] as number;
-        }
-  return out;
-}
 
 /**
  * Padding of one axis for tfjs's transposed convolution: "same" gives out = in·stride, "valid" gives
@@ -69,7 +55,7 @@ export const convertConv2DTranspose: LayerConverter = (g, info, inputs) => {
   const wName = g.weight(
     `${info.name}/kernel`,
     [ci, co, kh, kw],
-    kernelForConvTranspose(kernel.data, kernel.shape),
+    permuteArray(kernel.data, kernel.shape, HWIO_TO_OIHW),
     1,
   );
   const bName = bias ? g.constant(`${info.name}/bias`, bias.shape, bias.data) : undefined;

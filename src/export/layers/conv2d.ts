@@ -3,22 +3,8 @@ import type { LayerConverter, LayerInfo } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
 import type { Value } from '../graph-builder.js';
-import { TO_NCHW, TO_NHWC, transpose } from '../layout.js';
+import { HWIO_TO_OIHW, permuteArray, TO_NCHW, TO_NHWC, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
-
-/** tfjs's HWIO kernel [kh, kw, in, out] as ONNX's OIHW [out, in, kh, kw]. */
-export function hwioToOihw(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < (kh as number); y++)
-    for (let x = 0; x < (kw as number); x++)
-      for (let i = 0; i < (ci as number); i++)
-        for (let o = 0; o < (co as number); o++) {
-          out[((o * (ci as number) + i) * (kh as number) + y) * (kw as number) + x] = data[
-            ((y * (kw as number) + x) * (ci as number) + i) * (co as number) + o
-          ] as number;
-        }
-  return out;
-}
 
 /** The pair of numbers a tfjs config holds for strides or dilation (a number means both). */
 export function pair(value: unknown, name: string, layer: string): [number, number] {
@@ -88,7 +74,12 @@ export const convertConv2D: LayerConverter = (g, info, inputs) => {
   }
   const out = info.outputShapes[0] ?? [];
   const nchw = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
-  const wName = g.weight(`${info.name}/kernel`, [co, ci, kh, kw], hwioToOihw(kernel.data, kernel.shape), 0);
+  const wName = g.weight(
+    `${info.name}/kernel`,
+    [co, ci, kh, kw],
+    permuteArray(kernel.data, kernel.shape, HWIO_TO_OIHW),
+    0,
+  );
   const bName = bias ? g.constant(`${info.name}/bias`, bias.shape, bias.data) : undefined;
   const conv = g.node(
     'Conv',

@@ -2,24 +2,13 @@ import type { LayerConverter } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
 import type { GraphBuilder, Value } from '../graph-builder.js';
-import { TO_NCHW, transpose } from '../layout.js';
+import { permuteArray, TO_NCHW, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
 import { emitChannelsLastActivation, pair, requireChannelsLast, samePadding } from './conv2d.js';
 
-/** tfjs's depthwise kernel [kh, kw, c, m] as a grouped Conv's [c·m, 1, kh, kw]; output channel c·m + j. */
-export function depthwiseKernel(data: Float32Array, [kh, kw, c, m]: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < (kh as number); y++)
-    for (let x = 0; x < (kw as number); x++)
-      for (let i = 0; i < (c as number); i++)
-        for (let j = 0; j < (m as number); j++) {
-          out[((i * (m as number) + j) * (kh as number) + y) * (kw as number) + x] = data[
-            ((y * (kw as number) + x) * (c as number) + i) * (m as number) + j
-          ] as number;
-        }
-  return out;
-}
+/** tfjs's depthwise kernel [kh, kw, c, m] as a grouped Conv's [c, m, kh, kw] = [c·m, 1, kh, kw]: output channel c·m + j. */
+const DEPTHWISE_TO_GROUPED = Object.freeze([2, 3, 0, 1]);
 
 /** Spatial attributes shared by depthwise and separable convolutions. */
 export function spatialAttributes(info: Parameters<LayerConverter>[1], x: Value, kh: number, kw: number) {
@@ -56,7 +45,12 @@ export function depthwiseConv(
   const first = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const inputs = [
     first.name,
-    g.weight(`${name}/kernel`, [c * m, 1, kh, kw], depthwiseKernel(kernel.data, kernel.shape), 0),
+    g.weight(
+      `${name}/kernel`,
+      [c * m, 1, kh, kw],
+      permuteArray(kernel.data, kernel.shape, DEPTHWISE_TO_GROUPED),
+      0,
+    ),
   ];
   if (bias) inputs.push(g.constant(`${name}/bias`, bias.shape, bias.data));
   const out = info.outputShapes[0] ?? [];

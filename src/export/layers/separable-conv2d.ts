@@ -1,9 +1,10 @@
 import type { LayerConverter } from '../converter.js';
 import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
+import { HWIO_TO_OIHW, permuteArray } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
-import { emitChannelsLastActivation, hwioToOihw } from './conv2d.js';
+import { emitChannelsLastActivation } from './conv2d.js';
 import { depthwiseConv } from './depthwise-conv2d.js';
 
 /** SeparableConv2D: the depthwise Conv (no bias), then a 1×1 pointwise Conv with the bias, then the activation. */
@@ -16,7 +17,12 @@ export const convertSeparableConv2D: LayerConverter = (g, info, inputs) => {
   const [, , ci, co] = pointwise.shape as [number, number, number, number];
   const inputs_ = [
     spatial.name,
-    g.weight(`${info.name}/pointwise_kernel`, [co, ci, 1, 1], hwioToOihw(pointwise.data, pointwise.shape), 0),
+    g.weight(
+      `${info.name}/pointwise_kernel`,
+      [co, ci, 1, 1],
+      permuteArray(pointwise.data, pointwise.shape, HWIO_TO_OIHW),
+      0,
+    ),
   ];
   if (bias) inputs_.push(g.constant(`${info.name}/bias`, bias.shape, bias.data));
   const out = info.outputShapes[0] ?? [];

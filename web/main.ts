@@ -14,6 +14,8 @@ interface App {
   error?: string;
   decode(z: number[][]): Promise<number[]>;
   sample(n: number, seed: number): Promise<number[]>;
+  /** mu then logvar, flat, when the served model has an encoder. */
+  encode(x: number[][]): Promise<{ mu: number[]; logvar: number[] }>;
   /** Decode timings through VaeModel and through a raw session.run on the same bytes, interleaved. */
   benchmark(batch: number, iterations: number): Promise<{ wrapped: number[]; raw: number[] }>;
 }
@@ -24,6 +26,7 @@ const app: App = {
   backend: '',
   decode: async () => [],
   sample: async () => [],
+  encode: async () => ({ mu: [], logvar: [] }),
   benchmark: async () => ({ wrapped: [], raw: [] }),
 };
 (window as unknown as { vaeApp: App }).vaeApp = app;
@@ -114,6 +117,10 @@ async function setUp(m: VaeModel): Promise<void> {
   await drawSamples();
   app.decode = async (z) => Array.from((await m.decode(z)).data);
   app.sample = async (n, s) => Array.from((await m.sample(n, { seed: s })).z.data);
+  app.encode = async (x) => {
+    const { mu, logvar } = await m.encode(x);
+    return { mu: Array.from(mu.data), logvar: Array.from(logvar.data) };
+  };
   app.benchmark = async (batch, iterations) => {
     const bytes = new Uint8Array(
       await (await fetch(new URL('model/decoder.onnx', location.href))).arrayBuffer(),

@@ -6,6 +6,7 @@ import { type Command, helpText, parseCommandLine, UsageError } from './args.js'
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { parityCommand } from './commands/parity.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
 import { webCommand } from './commands/web.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   exportCommand,
   sampleCommand,
+  parityCommand,
   webCommand,
   demoCommand,
 ];

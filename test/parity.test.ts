@@ -38,8 +38,21 @@ describe('vae parity', () => {
   });
 
   test('the shipped model: every runtime present agrees with the float64 reference within 1e-5, Chromium included', async () => {
-    const chromium = await chromiumRunner();
-    const report = await runParity(SHIPPED, { batch: 4, seed: 3, ...(chromium ? { chromium } : {}) });
+    const chromium = await chromiumRunner('wasm');
+    const chromiumWebgpu = await chromiumRunner('webgpu');
+    const report = await runParity(SHIPPED, {
+      batch: 4,
+      seed: 3,
+      ...(chromium ? { chromium } : {}),
+      ...(chromiumWebgpu ? { chromiumWebgpu } : {}),
+    });
+    // WebGPU runs where the browser has an adapter; elsewhere its row says why it did not.
+    const webgpu = report.rows.filter((r) => r.runtime === 'onnxruntime-web-webgpu-chromium');
+    assert.ok(
+      webgpu.length > 0 &&
+        webgpu.every((r) => r.ok === true || /WebGPU adapter|not installed/.test(r.note ?? '')),
+      JSON.stringify(webgpu),
+    );
     assert.equal(report.reference, 'float64');
     assert.equal(report.ok, true, JSON.stringify(report.rows.filter((r) => r.ok === false)));
     const ran = new Set(report.rows.filter((r) => r.ok !== null).map((r) => r.runtime));

@@ -10,10 +10,12 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
  * A parity runner for onnxruntime-web in headless Chromium: the web app, served for the model
- * directory, encodes and decodes the inputs in the page. Undefined when Chromium or playwright-core
- * is not installed.
+ * directory, encodes and decodes the inputs in the page, on wasm or on webgpu (which fails, saying so,
+ * when the browser has no adapter). Undefined when Chromium or playwright-core is not installed.
  */
-export async function chromiumRunner(): Promise<ParityOptions['chromium']> {
+export async function chromiumRunner(
+  backend: 'wasm' | 'webgpu' = 'wasm',
+): Promise<ParityOptions['chromium']> {
   if (!existsSync(CHROMIUM_PATH)) return undefined;
   let playwright: typeof import('playwright-core');
   try {
@@ -33,7 +35,14 @@ export async function chromiumRunner(): Promise<ParityOptions['chromium']> {
     });
     try {
       const page = await browser.newPage();
-      await page.goto(server.url);
+      if (backend === 'webgpu') {
+        await page.goto(server.url);
+        const adapter = await page.evaluate(
+          'navigator.gpu ? navigator.gpu.requestAdapter().then((a) => a !== null) : false',
+        );
+        if (!adapter) throw new Error('no WebGPU adapter in this browser');
+      }
+      await page.goto(backend === 'webgpu' ? `${server.url}?backend=webgpu` : server.url);
       await page.waitForFunction('window.vaeApp && (window.vaeApp.ready || window.vaeApp.error)', undefined, {
         timeout: 60_000,
       });
@@ -46,8 +55,11 @@ export async function chromiumRunner(): Promise<ParityOptions['chromium']> {
       const decoded = (await page.evaluate(
         `window.vaeApp.decode(${JSON.stringify(toArrays(z))})`,
       )) as number[];
+      const ran = await page.evaluate('window.vaeApp.backend');
+      if (ran !== `onnxruntime-web-${backend}`)
+        throw new Error(`the page ran on ${String(ran)}, not ${backend}`);
       return {
-        runtime: 'onnxruntime-web-wasm-chromium',
+        runtime: `onnxruntime-web-${backend}-chromium`,
         mu: Float32Array.from(encoded.mu),
         logvar: Float32Array.from(encoded.logvar),
         x_hat: Float32Array.from(decoded),

@@ -38,6 +38,7 @@ export const PARITY_RUNTIMES = Object.freeze([
   'onnxruntime-node-cuda',
   'onnxruntime-web-wasm-node',
   'onnxruntime-web-wasm-chromium',
+  'onnxruntime-web-webgpu-chromium',
 ] as const);
 
 /** One compared tensor of one runtime; `ok` is null for a runtime that did not run (see `note`). */
@@ -76,6 +77,8 @@ export interface ParityOptions {
   require?: readonly string[];
   /** Runs a model in headless Chromium (the web app); absent → that row says why. */
   chromium?: (dir: string, x: Batch, z: Batch) => Promise<RuntimeOutputs>;
+  /** The same on WebGPU; it fails (and the row says why) when the browser has no adapter. */
+  chromiumWebgpu?: (dir: string, x: Batch, z: Batch) => Promise<RuntimeOutputs>;
 }
 
 async function readPrecision(dir: string): Promise<string> {
@@ -206,6 +209,12 @@ export async function runParity(dir: string, options: ParityOptions): Promise<Pa
       );
     else
       skip('onnxruntime-web-wasm-chromium', 'not available: Chromium (/usr/bin/chromium) is not installed');
+  }
+  if (wanted.has('onnxruntime-web-webgpu-chromium')) {
+    const run = options.chromiumWebgpu;
+    if (run) await attempt('onnxruntime-web-webgpu-chromium', () => run(dir, x, z));
+    else
+      skip('onnxruntime-web-webgpu-chromium', 'not available: Chromium (/usr/bin/chromium) is not installed');
   }
 
   let reference: RuntimeOutputs | undefined;

@@ -81,8 +81,11 @@ export const parityCommand: Command = {
     }
     const runtimes = list('parity', args, 'runtimes');
     const require = list('parity', args, 'require');
-    const chromium =
-      !runtimes || runtimes.includes('onnxruntime-web-wasm-chromium') ? await chromiumRunner() : undefined;
+    const wants = (name: string) => !runtimes || runtimes.includes(name);
+    const chromium = wants('onnxruntime-web-wasm-chromium') ? await chromiumRunner('wasm') : undefined;
+    const chromiumWebgpu = wants('onnxruntime-web-webgpu-chromium')
+      ? await chromiumRunner('webgpu')
+      : undefined;
     const report = await runParity(dir, {
       batch,
       seed,
@@ -90,6 +93,7 @@ export const parityCommand: Command = {
       ...(require ? { require } : {}),
       ...(tolerance === undefined ? {} : { tolerance }),
       ...(chromium ? { chromium } : {}),
+      ...(chromiumWebgpu ? { chromiumWebgpu } : {}),
     });
     if (args.flags.json) {
       out(JSON.stringify(report));

@@ -44,21 +44,18 @@ export function requireChannelsLast(info: LayerInfo): void {
 }
 
 /**
- * Conv2D (channels-last): Transpose to NCHW, Conv with the kernel as OIHW and explicit pads, then back
- * to NHWC (a following NCHW layer cancels that pair), then the activation.
+ * Strides, dilations and explicit [top, left, bottom, right] pads of a channels-last 2-D convolution
+ * (Conv2D, DepthwiseConv2D, SeparableConv2D), with TensorFlow's "same" padding made explicit.
+ * @throws ExportError for channels-first layers, an unknown padding, or "same" on unknown sizes.
  */
-export const convertConv2D: LayerConverter = (g, info, inputs) => {
-  const x = onlyInput(info, inputs);
+export function convAttributes(info: LayerInfo, x: Value, kh: number, kw: number) {
   const c = info.config;
   requireChannelsLast(info);
-  const [kernel, bias] = layerWeights(info);
-  if (!kernel) throw new ExportError(`cannot export Conv2D layer "${info.name}": it has no kernel`);
-  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
-  const strides = pair(c.strides, 'strides', info.name);
+  const strides = pair(c.strides ?? 1, 'strides', info.name);
   const dilations = pair(c.dilationRate ?? 1, 'dilationRate', info.name);
-  const [, h, w] = x.shape;
   let pads = [0, 0, 0, 0];
   if (c.padding === 'same') {
+    const [, h, w] = x.shape;
     if (typeof h !== 'number' || typeof w !== 'number') {
       throw new ExportError(
         `cannot export layer "${info.name}": "same" padding needs a known height and width`,
@@ -72,6 +69,20 @@ export const convertConv2D: LayerConverter = (g, info, inputs) => {
       `cannot export layer "${info.name}": padding ${String(c.padding)} is not supported`,
     );
   }
+  return { strides, dilations, pads };
+}
+
+/**
+ * Conv2D (channels-last): Transpose to NCHW, Conv with the kernel as OIHW and explicit pads, then back
+ * to NHWC (a following NCHW layer cancels that pair), then the activation.
+ */
+export const convertConv2D: LayerConverter = (g, info, inputs) => {
+  const x = onlyInput(info, inputs);
+  const c = info.config;
+  const [kernel, bias] = layerWeights(info);
+  if (!kernel) throw new ExportError(`cannot export Conv2D layer "${info.name}": it has no kernel`);
+  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
+  const { strides, dilations, pads } = convAttributes(info, x, kh, kw);
   const out = info.outputShapes[0] ?? [];
   const nchw = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const wName = g.weight(

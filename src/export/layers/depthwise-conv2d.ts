@@ -5,31 +5,10 @@ import type { GraphBuilder, Value } from '../graph-builder.js';
 import { permuteArray, TO_NCHW, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
-import { emitChannelsLastActivation, pair, requireChannelsLast, samePadding } from './conv2d.js';
+import { convAttributes, emitChannelsLastActivation } from './conv2d.js';
 
 /** tfjs's depthwise kernel [kh, kw, c, m] as a grouped Conv's [c, m, kh, kw] = [c·m, 1, kh, kw]: output channel c·m + j. */
 const DEPTHWISE_TO_GROUPED = Object.freeze([2, 3, 0, 1]);
-
-/** Spatial attributes shared by depthwise and separable convolutions. */
-export function spatialAttributes(info: Parameters<LayerConverter>[1], x: Value, kh: number, kw: number) {
-  const c = info.config;
-  requireChannelsLast(info);
-  const strides = pair(c.strides ?? 1, 'strides', info.name);
-  const dilations = pair(c.dilationRate ?? 1, 'dilationRate', info.name);
-  let pads = [0, 0, 0, 0];
-  if (c.padding === 'same') {
-    const [, h, w] = x.shape;
-    if (typeof h !== 'number' || typeof w !== 'number') {
-      throw new ExportError(
-        `cannot export layer "${info.name}": "same" padding needs a known height and width`,
-      );
-    }
-    const [t, b] = samePadding(h, kh, strides[0], dilations[0]);
-    const [l, r] = samePadding(w, kw, strides[1], dilations[1]);
-    pads = [t, l, b, r];
-  }
-  return { strides, dilations, pads };
-}
 
 /** The grouped Conv of a depthwise convolution, in channels-first layout. */
 export function depthwiseConv(
@@ -41,7 +20,7 @@ export function depthwiseConv(
   name: string,
 ): Value {
   const [kh, kw, c, m] = kernel.shape as [number, number, number, number];
-  const { strides, dilations, pads } = spatialAttributes(info, x, kh, kw);
+  const { strides, dilations, pads } = convAttributes(info, x, kh, kw);
   const first = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const inputs = [
     first.name,

@@ -15,9 +15,8 @@ import { missingCudaFiles, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
 import { type BackendName, selectBackend } from '../train/backend.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { tfjsDecode, tfjsEncode } from '../train/infer.js';
 import { float64Forward } from './float64-reference.js';
-import { type RuntimeOutputs, runOnnx } from './runtime-parity.js';
+import { type RuntimeOutputs, runOnnx, runTfjs } from './runtime-parity.js';
 
 /** Tensors compared. */
 export const PARITY_TENSORS = Object.freeze(['mu', 'logvar', 'x_hat'] as const);
@@ -86,27 +85,10 @@ async function readPrecision(dir: string): Promise<string> {
   return decodeModel(bytes).metadataProps.find((p) => p.key === 'vae_onnx.precision')?.value ?? 'fp32';
 }
 
-async function tfjsOutputs(
-  dir: string,
-  backend: BackendName,
-  x: Batch,
-  z: Batch,
-  card: ModelCard,
-): Promise<RuntimeOutputs> {
-  await selectBackend(backend, { kernels: [] });
-  const nets = await loadCheckpoint(dir);
-  try {
-    const { mu, logvar } = tfjsEncode(nets.encoder, x.data, x.shape);
-    return {
-      runtime: `tfjs-${backend}`,
-      mu,
-      logvar,
-      x_hat: tfjsDecode(nets.decoder, z.data, z.shape, card.likelihood),
-    };
-  } finally {
-    nets.encoder.dispose();
-    nets.decoder.dispose();
-  }
+/** The tfjs checkpoint on one backend (runTfjs on the chosen backend). */
+async function tfjsOutputs(dir: string, backend: BackendName, x: Batch, z: Batch): Promise<RuntimeOutputs> {
+  await selectBackend(backend);
+  return runTfjs(dir, x, z);
 }
 
 /** The float64 reference for MLP checkpoints, or undefined when a layer is not MLP-only. */
@@ -158,14 +140,48 @@ export function parityInputs(
   };
 }
 
+/** card.json when the directory has one. */
+async function readOptionalCard(dir: string): Promise<ModelCard | undefined> {
+  const path = join(dir, MODEL_FILES.card);
+  return existsSync(path) ? parseCard(JSON.parse(await readFile(path, 'utf8'))) : undefined;
+}
+
+/**
+ * The reference outputs: float64 from the weights for MLP checkpoints, tfjs cpu for other
+ * checkpoints, onnxruntime-node cpu without a checkpoint. Outputs already computed are reused.
+ */
+async function referenceOutputs(
+  dir: string,
+  card: ModelCard | undefined,
+  x: Batch,
+  z: Batch,
+  computed: readonly RuntimeOutputs[] = [],
+): Promise<{ reference: RuntimeOutputs; note?: string }> {
+  const reuse = (runtime: string) => computed.find((o) => o.runtime === runtime);
+  if (card !== undefined && existsSync(join(dir, MODEL_FILES.tfjs))) {
+    const float64 = await float64Outputs(dir, x, z, card);
+    if (float64) return { reference: float64 };
+    return {
+      reference: reuse('tfjs-cpu') ?? (await tfjsOutputs(dir, 'cpu', x, z)),
+      note: 'tfjs cpu (the model has layers beyond the float64 MLP reference)',
+    };
+  }
+  return {
+    reference: reuse('onnxruntime-node-cpu') ?? {
+      ...(await runOnnx(dir, 'cpu', x, z)),
+      runtime: 'onnxruntime-node-cpu',
+    },
+    note: 'no tfjs checkpoint: every ONNX runtime is compared against onnxruntime-node cpu',
+  };
+}
+
 /**
  * Runs the parity matrix on a model directory. The reference is a float64 computation from the
  * weights for MLP checkpoints, tfjs cpu for other checkpoints, and onnxruntime-node cpu when there
  * is no tfjs checkpoint (a model exported by another tool).
  */
 export async function runParity(dir: string, options: ParityOptions): Promise<ParityReport> {
-  const cardPath = join(dir, MODEL_FILES.card);
-  const card = existsSync(cardPath) ? parseCard(JSON.parse(await readFile(cardPath, 'utf8'))) : undefined;
+  const card = await readOptionalCard(dir);
   const hasCheckpoint = card !== undefined && existsSync(join(dir, MODEL_FILES.tfjs));
   const probe = await VaeModel.load(dir);
   const { inputShape, latentDim, hasEncoder } = probe;
@@ -193,7 +209,7 @@ export async function runParity(dir: string, options: ParityOptions): Promise<Pa
       if (wanted.has(`tfjs-${backend}`)) skip(`tfjs-${backend}`, 'no tfjs checkpoint in the model directory');
       continue;
     }
-    await attempt(`tfjs-${backend}`, () => tfjsOutputs(dir, backend, x, z, card as ModelCard));
+    await attempt(`tfjs-${backend}`, () => tfjsOutputs(dir, backend, x, z));
   }
   await attempt('onnxruntime-node-cpu', () => runOnnx(dir, 'cpu', x, z));
   if (wanted.has('onnxruntime-node-cuda')) {
@@ -217,24 +233,7 @@ export async function runParity(dir: string, options: ParityOptions): Promise<Pa
       skip('onnxruntime-web-webgpu-chromium', 'not available: Chromium (/usr/bin/chromium) is not installed');
   }
 
-  let reference: RuntimeOutputs | undefined;
-  let referenceNote: string | undefined;
-  if (hasCheckpoint) {
-    reference = await float64Outputs(dir, x, z, card as ModelCard);
-    if (!reference) {
-      reference =
-        outputs.find((o) => o.runtime === 'tfjs-cpu') ??
-        (await tfjsOutputs(dir, 'cpu', x, z, card as ModelCard));
-      referenceNote = 'tfjs cpu (the model has layers beyond the float64 MLP reference)';
-    }
-  } else {
-    reference = outputs.find((o) => o.runtime === 'onnxruntime-node-cpu') ?? {
-      ...(await runOnnx(dir, 'cpu', x, z)),
-      runtime: 'onnxruntime-node-cpu',
-    };
-    referenceNote = 'no tfjs checkpoint: every ONNX runtime is compared against onnxruntime-node cpu';
-  }
-  const ref = reference as RuntimeOutputs;
+  const { reference: ref, note: referenceNote } = await referenceOutputs(dir, card, x, z, outputs);
   const rows: ParityRow[] = [];
   for (const out of outputs) {
     if (out.runtime === ref.runtime) continue;
@@ -287,13 +286,7 @@ export async function writeGolden(dir: string, options: { batch: number; seed: n
   const { inputShape, latentDim, hasEncoder } = model;
   await model.dispose();
   const { x, z } = parityInputs(inputShape, latentDim, options.batch, options.seed);
-  const report = await runParity(dir, { ...options, runtimes: ['onnxruntime-node-cpu'] });
-  const cardPath = join(dir, MODEL_FILES.card);
-  const card = existsSync(cardPath) ? parseCard(JSON.parse(await readFile(cardPath, 'utf8'))) : undefined;
-  let ref: RuntimeOutputs;
-  if (report.reference === 'float64' && card) ref = (await float64Outputs(dir, x, z, card)) as RuntimeOutputs;
-  else if (report.reference.startsWith('tfjs') && card) ref = await tfjsOutputs(dir, 'cpu', x, z, card);
-  else ref = await runOnnx(dir, 'cpu', x, z);
+  const { reference: ref } = await referenceOutputs(dir, await readOptionalCard(dir), x, z);
   const written: string[] = [];
   const put = async (part: string, file: string, bytes: Uint8Array) => {
     const path = join(dir, GOLDEN, part, 'test_data_set_0', file);

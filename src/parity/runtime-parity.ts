@@ -14,7 +14,7 @@ export interface RuntimeOutputs {
 }
 
 /** One compared pair: a runtime against a reference, for one tensor. */
-export interface ParityRow extends Difference {
+export interface PairDifference extends Difference {
   runtime: string;
   reference: string;
   tensor: 'mu' | 'logvar' | 'x_hat';
@@ -51,7 +51,7 @@ export async function runOnnx(
 }
 
 /** Compares every tensor of `runtime` against `reference`. */
-export function compareOutputs(runtime: RuntimeOutputs, reference: RuntimeOutputs): ParityRow[] {
+export function compareOutputs(runtime: RuntimeOutputs, reference: RuntimeOutputs): PairDifference[] {
   return (['mu', 'logvar', 'x_hat'] as const).map((tensor) => ({
     runtime: runtime.runtime,
     reference: reference.runtime,
@@ -64,7 +64,7 @@ export function compareOutputs(runtime: RuntimeOutputs, reference: RuntimeOutput
  * Runs tfjs, onnxruntime-node (cpu) and onnxruntime-web (wasm, in Node) on the same inputs and
  * compares every pair of runtimes on every tensor.
  */
-export async function compareRuntimes(dir: string, x: Batch, z: Batch): Promise<ParityRow[]> {
+export async function compareRuntimes(dir: string, x: Batch, z: Batch): Promise<PairDifference[]> {
   const tfjs = await runTfjs(dir, x, z);
   const node = await runOnnx(dir, 'cpu', x, z);
   const web = await runOnnx(dir, 'wasm', x, z);

@@ -1,5 +1,5 @@
 /**
- * The `vae` command line: train, export, sample and demo. Library code never prints; this file and
+ * The `vae` command line: train, eval, export, sample, parity, serve, web and demo. Library code never prints; this file and
  * the commands are the only ones that talk to the terminal.
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { parityCommand } from './commands/parity.js';
 import { sampleCommand } from './commands/sample.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { webCommand } from './commands/web.js';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   sampleCommand,
   parityCommand,
+  serveCommand,
   webCommand,
   demoCommand,
 ];

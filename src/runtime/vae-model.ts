@@ -364,6 +364,16 @@ export class VaeModel {
     return scores;
   }
 
+  /**
+   * The kind of p(x|z) that `score` uses: from card.json, else Bernoulli when the decoder has a
+   * "logits" output; undefined when neither tells.
+   */
+  get likelihoodKind(): 'bernoulli' | 'gaussian' | undefined {
+    if (this.card?.likelihood === 'gaussian' || this.card?.likelihood === 'bernoulli')
+      return this.card.likelihood;
+    return this.decoder?.outputNames.includes('logits') ? 'bernoulli' : undefined;
+  }
+
   /** The likelihood of p(x|z): from card.json, else Bernoulli when the decoder has a "logits" output. */
   private likelihood(): { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number } {
     if (this.card?.likelihood === 'gaussian') {

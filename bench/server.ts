@@ -1,0 +1,184 @@
+/**
+ * `npm run bench:server`: `vae serve` under 64 concurrent clients sending batch-1 decode requests,
+ * with dynamic batching on and off, measured by autocannon in this process. The server runs in a
+ * child process; both share this machine's cores, so the load generator competes with the server.
+ *
+ * Flags: --seconds S (per run, default 10), --connections C (default 64), --model DIR
+ * (default models/fashion-mnist), --threads N (per session, default 1), --format json|octet|both,
+ * --log-level L (the server's, default info: a log line per request, as in production).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    model: { type: 'string', default: 'models/fashion-mnist' },
+    threads: { type: 'string', default: '1' },
+    format: { type: 'string', default: 'both' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+/** A free loopback port. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `vae serve` on a free port and resolves once its /readyz answers 200. */
+async function startServer(extra: string[]): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      values.model as string,
+      '--port',
+      String(port),
+      '--threads',
+      values.threads as string,
+      '--log-level',
+      values['log-level'] as string,
+      ...extra,
+    ],
+    // The logs go to /dev/null: reading them would cost the load generator.
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (;;) {
+    if (exited) throw new Error('vae serve exited before it was ready');
+    const status = await fetch(`${url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return { child, url };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopServer(s: Running): Promise<void> {
+  const exited = new Promise((resolve) => s.child.once('exit', resolve));
+  s.child.kill('SIGTERM');
+  await exited;
+}
+
+/** The batch-1 decode request body in the given format, for a model with `latent` dimensions. */
+function request(format: 'json' | 'octet', latent: number): autocannon.Request {
+  const z = Array.from({ length: latent }, (_, i) => Math.sin(i + 1));
+  if (format === 'json') {
+    return {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ z: [z] }),
+    };
+  }
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/octet-stream',
+      accept: 'application/octet-stream',
+      'x-shape': `1,${latent}`,
+    },
+    body: Buffer.from(new Float32Array(z).buffer),
+  };
+}
+
+interface Row {
+  format: string;
+  batching: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  meanRows: number;
+}
+
+async function measure(format: 'json' | 'octet', batching: boolean): Promise<Row> {
+  const server = await startServer(batching ? [] : ['--no-batching']);
+  try {
+    const name = (values.model as string).split('/').pop() as string;
+    const info = (await (await fetch(`${server.url}/v1/models/${name}`)).json()) as { latentDim: number };
+    const url = `${server.url}/v1/models/${name}/decode`;
+    // A short warm-up at the same concurrency, not counted.
+    await autocannon({ url, connections, duration: 2, requests: [request(format, info.latentDim)] });
+    const before = await batchCounts(server.url);
+    const result = await autocannon({
+      url,
+      connections,
+      duration: seconds,
+      requests: [request(format, info.latentDim)],
+    });
+    const after = await batchCounts(server.url);
+    return {
+      format,
+      batching: batching ? 'on' : 'off',
+      reqPerSec: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      meanRows: (after.rows - before.rows) / Math.max(1, after.runs - before.runs),
+    };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** Total rows and runs of the decoder so far, from /metrics. */
+async function batchCounts(base: string): Promise<{ rows: number; runs: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const pick = (metric: string) =>
+    Number(text.match(new RegExp(`^${metric}\\{model="[^"]+",part="decoder"\\} (\\S+)$`, 'm'))?.[1] ?? 0);
+  return { rows: pick('vae_batch_rows_sum'), runs: pick('vae_batch_rows_count') };
+}
+
+const formats: ('json' | 'octet')[] =
+  values.format === 'both' ? ['json', 'octet'] : [values.format as 'json' | 'octet'];
+console.log(
+  `bench:server — ${values.model}, ${connections} connections, batch-1 decode, ${seconds} s per run; ` +
+    `server and autocannon share ${cpus().length} × ${cpus()[0]?.model.trim()}`,
+);
+const rows: Row[] = [];
+for (const format of formats) {
+  for (const batching of [false, true]) rows.push(await measure(format, batching));
+}
+console.log('');
+console.log('format  batching   req/s     p50 ms  p99 ms  errors  non-2xx  rows/run');
+for (const r of rows) {
+  console.log(
+    `${r.format.padEnd(7)} ${r.batching.padEnd(8)} ${r.reqPerSec.toFixed(0).padStart(8)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}  ${r.meanRows.toFixed(1).padStart(8)}`,
+  );
+}
+for (const format of formats) {
+  const off = rows.find((r) => r.format === format && r.batching === 'off') as Row;
+  const on = rows.find((r) => r.format === format && r.batching === 'on') as Row;
+  console.log(
+    `${format}: batching on / off = ${(on.reqPerSec / off.reqPerSec).toFixed(2)}× throughput; p99 with batching ${on.p99} ms`,
+  );
+}

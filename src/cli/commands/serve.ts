@@ -1,0 +1,123 @@
+import { pino } from 'pino';
+import { type NodeBackend, VaeModel } from '../../runtime/node.js';
+import { createServer, DEFAULT_SERVER_OPTIONS } from '../../server/app.js';
+import { findModelDirs } from '../../server/model-dirs.js';
+import { type Command, choiceFlag, intFlag, numberFlag, stringFlag, UsageError } from '../args.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `vae serve DIR...`: the HTTP inference service over onnxruntime-node. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve models over HTTP (encode, decode, sample, reconstruct, score) with dynamic batching',
+  usage: 'DIR... [--models-dir D] [--port 8080] [--host 127.0.0.1] [--threads N] [--no-batching]',
+  flags: {
+    'models-dir': {
+      type: 'string',
+      value: 'D',
+      description: 'also serve every subdirectory of D that holds a decoder.onnx',
+    },
+    port: { type: 'string', value: 'P', description: 'port (0: any free port)', default: '8080' },
+    host: { type: 'string', value: 'HOST', description: 'address to listen on', default: '127.0.0.1' },
+    backend: {
+      type: 'string',
+      value: 'NAME',
+      description: 'onnxruntime-node backend: cpu, cuda',
+      default: 'cpu',
+    },
+    device: { type: 'string', value: 'ID', description: 'CUDA device id (backend cuda)', default: '0' },
+    threads: {
+      type: 'string',
+      value: 'N',
+      description: "intra-op threads per ONNX session (default: onnxruntime's choice)",
+    },
+    'max-batch': {
+      type: 'string',
+      value: 'N',
+      description: 'most rows per request and per merged session.run',
+      default: String(DEFAULT_SERVER_OPTIONS.maxBatch),
+    },
+    'max-wait-ms': {
+      type: 'string',
+      value: 'MS',
+      description: 'longest wait for other requests to join a batch',
+      default: String(DEFAULT_SERVER_OPTIONS.maxWaitMs),
+    },
+    'no-batching': { type: 'boolean', description: 'one session.run per request' },
+    'max-samples': {
+      type: 'string',
+      value: 'K',
+      description: 'most importance samples per example in /score',
+      default: String(DEFAULT_SERVER_OPTIONS.maxSamples),
+    },
+    'body-limit': {
+      type: 'string',
+      value: 'BYTES',
+      description: 'largest request body',
+      default: String(DEFAULT_SERVER_OPTIONS.bodyLimit),
+    },
+    'log-level': {
+      type: 'string',
+      value: 'LEVEL',
+      description: `log level: ${LOG_LEVELS.join(', ')}`,
+      default: 'info',
+    },
+  },
+  details: [
+    'Models are named by their directory name: POST /v1/models/NAME/decode and so on; GET /v1/models',
+    'lists them, /openapi.json describes every route, /metrics is Prometheus text, /healthz and /readyz',
+    'are for orchestrators (/readyz turns ready after warm-up). Logs are JSON lines (pino) on stdout,',
+    'with a request id per request. SIGTERM or Ctrl-C: in-flight requests finish, then exit 0.',
+  ].join('\n'),
+  async run(args) {
+    const modelsDir = args.flags['models-dir'] as string | undefined;
+    if (args.positionals.length === 0 && modelsDir === undefined) {
+      throw new UsageError('vae serve: give at least one model directory, or --models-dir D');
+    }
+    const port = intFlag('serve', args, 'port', 0, 65535);
+    const host = stringFlag('serve', args, 'host');
+    const backend = choiceFlag<NodeBackend>('serve', args, 'backend', ['cpu', 'cuda']);
+    const deviceId = intFlag('serve', args, 'device', 0);
+    const threads = args.flags.threads === undefined ? undefined : intFlag('serve', args, 'threads', 1, 256);
+    const maxWaitMs = args.flags['max-wait-ms'] === '0' ? 0 : numberFlag('serve', args, 'max-wait-ms');
+    const options = {
+      batching: args.flags['no-batching'] !== true,
+      maxBatch: intFlag('serve', args, 'max-batch', 1, 65536),
+      maxWaitMs,
+      maxSamples: intFlag('serve', args, 'max-samples', 1, 1_000_000),
+      bodyLimit: intFlag('serve', args, 'body-limit', 1024),
+    };
+    const level = choiceFlag('serve', args, 'log-level', LOG_LEVELS);
+    const dirs = findModelDirs(args.positionals, modelsDir);
+    const logger = pino({ level, base: { pid: process.pid } });
+
+    const models = new Map<string, VaeModel>();
+    try {
+      for (const [name, dir] of dirs) {
+        const model = await VaeModel.load(dir, {
+          backend,
+          deviceId,
+          maxBatch: options.maxBatch,
+          ...(threads === undefined ? {} : { threads }),
+        });
+        models.set(name, model);
+        logger.info({ model: name, dir, backend: model.backend, latentDim: model.latentDim }, 'model loaded');
+      }
+      const server = createServer(models, { ...options, logger });
+      const stop = new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      const url = await server.app.listen({ port, host });
+      await server.warmUp();
+      logger.info({ url, models: [...models.keys()], ...options }, 'ready');
+      const signal = await stop;
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      await server.close();
+      logger.info('stopped');
+      return 0;
+    } finally {
+      await Promise.all([...models.values()].map((m) => m.dispose()));
+    }
+  },
+};

@@ -36,7 +36,7 @@ export interface ServerOptions {
   batching: boolean;
   /** Most rows in one request, and in one merged run. Default 256. */
   maxBatch: number;
-  /** Longest wait, in milliseconds, for other requests to join a batch. Default 2. */
+  /** Longest wait, in milliseconds, for other requests to join a batch (0: only those already read). Default 1. */
   maxWaitMs: number;
   /** Most importance samples per example in a score request. Default 1000. */
   maxSamples: number;
@@ -50,7 +50,7 @@ export interface ServerOptions {
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   batching: true,
   maxBatch: 256,
-  maxWaitMs: 2,
+  maxWaitMs: 1,
   maxSamples: 1000,
   bodyLimit: 8 * 1024 * 1024,
   logger: false,

@@ -3,7 +3,7 @@
  * with dynamic batching on and off, measured by autocannon in this process. The server runs in a
  * child process; both share this machine's cores, so the load generator competes with the server.
  *
- * Flags: --seconds S (per run, default 10), --connections C (default 64), --model DIR
+ * Flags: --seconds S (per run, default 5), --rounds R (runs per setting, default 3), --connections C (default 64), --model DIR
  * (default models/fashion-mnist), --threads N (per session, default 1), --format json|octet|both,
  * --log-level L (the server's, default info: a log line per request, as in production).
  */
@@ -15,7 +15,8 @@ import autocannon from 'autocannon';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '64' },
     model: { type: 'string', default: 'models/fashion-mnist' },
     threads: { type: 'string', default: '1' },
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 
 interface Running {
@@ -119,35 +121,27 @@ interface Row {
   meanRows: number;
 }
 
-async function measure(format: 'json' | 'octet', batching: boolean): Promise<Row> {
-  const server = await startServer(batching ? [] : ['--no-batching']);
-  try {
-    const name = (values.model as string).split('/').pop() as string;
-    const info = (await (await fetch(`${server.url}/v1/models/${name}`)).json()) as { latentDim: number };
-    const url = `${server.url}/v1/models/${name}/decode`;
-    // A short warm-up at the same concurrency, not counted.
-    await autocannon({ url, connections, duration: 2, requests: [request(format, info.latentDim)] });
-    const before = await batchCounts(server.url);
-    const result = await autocannon({
-      url,
-      connections,
-      duration: seconds,
-      requests: [request(format, info.latentDim)],
-    });
-    const after = await batchCounts(server.url);
-    return {
-      format,
-      batching: batching ? 'on' : 'off',
-      reqPerSec: result.requests.average,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      errors: result.errors + result.timeouts,
-      non2xx: result.non2xx,
-      meanRows: (after.rows - before.rows) / Math.max(1, after.runs - before.runs),
-    };
-  } finally {
-    await stopServer(server);
-  }
+/** One timed autocannon run against a running server. */
+async function measure(server: Running, format: 'json' | 'octet', batching: boolean): Promise<Row> {
+  const name = (values.model as string).split('/').pop() as string;
+  const info = (await (await fetch(`${server.url}/v1/models/${name}`)).json()) as { latentDim: number };
+  const url = `${server.url}/v1/models/${name}/decode`;
+  const requests = [request(format, info.latentDim)];
+  // A short warm-up at the same concurrency, not counted.
+  await autocannon({ url, connections, duration: 1, requests });
+  const before = await batchCounts(server.url);
+  const result = await autocannon({ url, connections, duration: seconds, requests });
+  const after = await batchCounts(server.url);
+  return {
+    format,
+    batching: batching ? 'on' : 'off',
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    meanRows: (after.rows - before.rows) / Math.max(1, after.runs - before.runs),
+  };
 }
 
 /** Total rows and runs of the decoder so far, from /metrics. */
@@ -158,15 +152,34 @@ async function batchCounts(base: string): Promise<{ rows: number; runs: number }
   return { rows: pick('vae_batch_rows_sum'), runs: pick('vae_batch_rows_count') };
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
 const formats: ('json' | 'octet')[] =
   values.format === 'both' ? ['json', 'octet'] : [values.format as 'json' | 'octet'];
 console.log(
-  `bench:server — ${values.model}, ${connections} connections, batch-1 decode, ${seconds} s per run; ` +
-    `server and autocannon share ${cpus().length} × ${cpus()[0]?.model.trim()}`,
+  `bench:server — ${values.model}, ${connections} connections, batch-1 decode, ${rounds} rounds of ` +
+    `${seconds} s per setting, batching off and on interleaved; server (--threads ${values.threads}, ` +
+    `--log-level ${values['log-level']}) and autocannon share ${cpus().length} × ${cpus()[0]?.model.trim()}`,
 );
+// Both servers stay up; the runs alternate off, on, off, on… so that a noisy spell on this shared
+// machine hits both settings alike.
+const off = await startServer(['--no-batching']);
+const on = await startServer([]);
 const rows: Row[] = [];
-for (const format of formats) {
-  for (const batching of [false, true]) rows.push(await measure(format, batching));
+try {
+  for (const format of formats) {
+    for (let round = 0; round < rounds; round++) {
+      rows.push(await measure(off, format, false));
+      rows.push(await measure(on, format, true));
+    }
+  }
+} finally {
+  await Promise.all([stopServer(off), stopServer(on)]);
 }
 console.log('');
 console.log('format  batching   req/s     p50 ms  p99 ms  errors  non-2xx  rows/run');
@@ -175,10 +188,14 @@ for (const r of rows) {
     `${r.format.padEnd(7)} ${r.batching.padEnd(8)} ${r.reqPerSec.toFixed(0).padStart(8)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}  ${r.meanRows.toFixed(1).padStart(8)}`,
   );
 }
+console.log('');
 for (const format of formats) {
-  const off = rows.find((r) => r.format === format && r.batching === 'off') as Row;
-  const on = rows.find((r) => r.format === format && r.batching === 'on') as Row;
+  const pick = (b: string) => rows.filter((r) => r.format === format && r.batching === b);
+  const [offRuns, onRuns] = [pick('off'), pick('on')];
+  const ratios = onRuns.map((r, i) => r.reqPerSec / (offRuns[i] as Row).reqPerSec);
   console.log(
-    `${format}: batching on / off = ${(on.reqPerSec / off.reqPerSec).toFixed(2)}× throughput; p99 with batching ${on.p99} ms`,
+    `${format}: median ${median(onRuns.map((r) => r.reqPerSec)).toFixed(0)} vs ${median(offRuns.map((r) => r.reqPerSec)).toFixed(0)} req/s, ` +
+      `batching on / off = ${(median(onRuns.map((r) => r.reqPerSec)) / median(offRuns.map((r) => r.reqPerSec))).toFixed(2)}× ` +
+      `(rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')}); p99 with batching ${median(onRuns.map((r) => r.p99))} ms (median of rounds)`,
   );
 }

@@ -142,7 +142,7 @@ describe('vae serve as a process', () => {
     }
   });
 
-  test('bad command lines: no model, a directory without decoder.onnx, a port in use', async () => {
+  test('bad command lines: no model, a directory without decoder.onnx, cuda without its binaries, a port in use', async () => {
     const run = (...args: string[]) =>
       spawnSync(process.execPath, [...CLI, 'serve', ...args], { encoding: 'utf8' });
     const none = run();
@@ -151,6 +151,10 @@ describe('vae serve as a process', () => {
     const missing = run('test', '--port', '0');
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /cannot serve test: decoder\.onnx is missing/);
+    // No GPU and no CUDA binaries here: cuda fails naming what is missing, unless --fallback.
+    const cuda = run('models/mnist-mini', '--backend', 'cuda', '--port', '0');
+    assert.equal(cuda.status, 1);
+    assert.match(cuda.stderr, /cannot use backend "cuda": .*missing libonnxruntime_providers_cuda\.so/);
     const busy = createNetServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     try {

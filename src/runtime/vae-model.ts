@@ -231,9 +231,14 @@ export class VaeModel {
       const session = this.decoder;
       if (!session) throw new Error('decode: the model is disposed');
       const batch = toBatch(z, [this.latentDim], 'decode', 'z');
-      return this.runBatched(session, this.decoderIo, batch, this.inputShape).then(
-        (outs) => outs[0] as Batch,
-      );
+      const io = this.decoderIo;
+      if ((batch.shape[0] as number) <= this.maxBatch) {
+        // One run and one promise hop: this is the path a batch-1 caller takes on every call.
+        return session
+          .run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs)
+          .then((results) => this.outputBatch(results, io.outputs[0] as string, batch, this.inputShape));
+      }
+      return this.runInChunks(session, io, batch, this.inputShape).then((outs) => outs[0] as Batch);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -404,24 +409,32 @@ export class VaeModel {
     batch: Batch,
     outputShape: readonly number[],
   ): Promise<Batch[]> {
-    const [n = 0] = batch.shape;
-    const outSize = outputShape.reduce((a, b) => a * b, 1);
-    if (n <= this.maxBatch) {
-      // One run: hand the runtime's output arrays over as they are (no copy on the hot path).
+    if ((batch.shape[0] ?? 0) <= this.maxBatch) {
       const run = session.run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs);
       return run.then((results) =>
-        io.outputs.map((name) => {
-          const data = (results[name] as Tensor).data as Float32Array;
-          if (data.length !== n * outSize) {
-            throw new Error(
-              `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
-            );
-          }
-          return { data, shape: [n, ...outputShape] };
-        }),
+        io.outputs.map((name) => this.outputBatch(results, name, batch, outputShape)),
       );
     }
     return this.runInChunks(session, io, batch, outputShape);
+  }
+
+  /** One output of a single run, handed over as the runtime made it (no copy on the hot path). */
+  private outputBatch(
+    results: InferenceSession.OnnxValueMapType,
+    name: string,
+    batch: Batch,
+    outputShape: readonly number[],
+  ): Batch {
+    const n = batch.shape[0] as number;
+    let outSize = 1;
+    for (const d of outputShape) outSize *= d;
+    const data = (results[name] as Tensor).data as Float32Array;
+    if (data.length !== n * outSize) {
+      throw new Error(
+        `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
+      );
+    }
+    return { data, shape: [n, ...outputShape] };
   }
 
   private async runInChunks(

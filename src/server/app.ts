@@ -16,6 +16,7 @@ import { imageGrid } from '../node/png.js';
 import { type Batch, toBatch } from '../runtime/tensor-input.js';
 import type { VaeModel } from '../runtime/vae-model.js';
 import { createBatcher, type RunBatch } from './batcher.js';
+import { JsonWriter } from './json-writer.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { bodySchemas, MAX_SEED, OPERATIONS, type Operation, openApiDocument } from './schemas.js';
 import {
@@ -25,7 +26,6 @@ import {
   negotiate,
   RequestError,
   readFloat32Body,
-  rowsJson,
   SHAPE_HEADER,
   TENSORS_HEADER,
 } from './wire.js';
@@ -256,33 +256,52 @@ export function createServer(
   // Bodies are JSON or raw float32, nothing else: without its text parser Fastify answers 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(MEDIA.octet, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request, and a promise each is measurable.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // While draining, a response that was in flight closes its connection, or the keep-alive
     // socket would hold shutdown open until it times out.
     if (state === 'draining') reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
+  // Label-bound metric children, one set per (method, route, status), so that each request skips
+  // prom-client's label hashing.
+  const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  const boundMetrics = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let b = bound.get(key);
+    if (b === undefined) {
+      const labels = { method, route, status: String(status) };
+      const requests = metrics.requests.labels(labels);
+      const latency = metrics.latency.labels(labels);
+      const errors =
+        status >= 400
+          ? metrics.errors.labels({ route, status: labels.status, kind: status >= 500 ? 'server' : 'client' })
+          : undefined;
+      b = {
+        count: () => {
+          requests.inc();
+          errors?.inc();
+        },
+        time: (seconds) => latency.observe(seconds),
+      };
+      bound.set(key, b);
+    }
+    return b;
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
     request.log.info(
       { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
       'request',
     );
-    metrics.requests.inc(labels);
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) {
-      metrics.errors.inc({
-        route: labels.route,
-        status: labels.status,
-        kind: reply.statusCode >= 500 ? 'server' : 'client',
-      });
-    }
+    const m = boundMetrics(request.method, route, reply.statusCode);
+    m.count();
+    m.time(reply.elapsedTime / 1000);
+    done();
   });
 
   const allowedFields = (url: string | undefined): readonly string[] => {
@@ -394,12 +413,12 @@ export function createServer(
     return type;
   }
 
-  /** Sends images as JSON rows, raw float32 or a PNG grid. */
+  /** Sends images as JSON rows (with the codes they came from, for sample), raw float32 or a PNG grid. */
   function sendImages(
     type: string,
     model: VaeModel,
     x: Batch,
-    extraJson = '',
+    codes?: Batch,
   ): { body: string | Buffer | Uint8Array; headers: Record<string, string> } {
     if (type === MEDIA.png) {
       const [, ...example] = x.shape;
@@ -422,7 +441,12 @@ export function createServer(
         headers: { [SHAPE_HEADER]: x.shape.join(','), [TENSORS_HEADER]: 'x_hat' },
       };
     }
-    return { body: `{"x_hat":${rowsJson(x)},"shape":${JSON.stringify(x.shape)}${extraJson}}`, headers: {} };
+    const json = new JsonWriter(x.data.length * 12 + 64)
+      .raw('{"x_hat":')
+      .rows(x.data, x.shape[0] as number)
+      .raw(`,"shape":${JSON.stringify(x.shape)}`);
+    if (codes) json.raw(',"z":').rows(codes.data, codes.shape[0] as number);
+    return { body: json.raw('}').finish(), headers: {} };
   }
 
   const handlers: Record<
@@ -443,7 +467,7 @@ export function createServer(
       const L = s.model.latentDim;
       const z = { data: normalArray(body.n * L, body.seed ?? 0), shape: [body.n, L] };
       const [x] = await s.decode(z);
-      return sendImages(type, s.model, x as Batch, `,"z":${rowsJson(z)}`);
+      return sendImages(type, s.model, x as Batch, z);
     },
     async encode(request, s, type) {
       const encode = needEncoder(s, request.params.name, 'encode');
@@ -455,7 +479,13 @@ export function createServer(
         };
       }
       return {
-        body: `{"mu":${rowsJson(mu)},"logvar":${rowsJson(logvar)},"shape":${JSON.stringify(mu.shape)}}`,
+        body: new JsonWriter(mu.data.length * 24 + 64)
+          .raw('{"mu":')
+          .rows(mu.data, mu.shape[0] as number)
+          .raw(',"logvar":')
+          .rows(logvar.data, logvar.shape[0] as number)
+          .raw(`,"shape":${JSON.stringify(mu.shape)}}`)
+          .finish(),
         headers: {},
       };
     },

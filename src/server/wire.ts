@@ -149,12 +149,3 @@ export function float32Bytes(batches: readonly Batch[]): Buffer {
   }
   return out;
 }
-
-/** A batch as a JSON array of flat rows, written straight from the Float32Array. */
-export function rowsJson(batch: Batch): string {
-  const [n = 0] = batch.shape;
-  const size = n === 0 ? 0 : batch.data.length / n;
-  const rows = new Array<string>(n);
-  for (let i = 0; i < n; i++) rows[i] = `[${batch.data.subarray(i * size, (i + 1) * size).join(',')}]`;
-  return `[${rows.join(',')}]`;
-}

@@ -26,6 +26,10 @@ export const serveCommand: Command = {
       default: 'cpu',
     },
     device: { type: 'string', value: 'ID', description: 'CUDA device id (backend cuda)', default: '0' },
+    fallback: {
+      type: 'boolean',
+      description: 'with backend cuda: run on cpu, with a logged warning, when CUDA cannot be used',
+    },
     threads: {
       type: 'string',
       value: 'N',
@@ -97,6 +101,8 @@ export const serveCommand: Command = {
         const model = await VaeModel.load(dir, {
           backend,
           deviceId,
+          fallback: args.flags.fallback === true,
+          onWarning: (message) => logger.warn({ model: name }, message),
           maxBatch: options.maxBatch,
           ...(threads === undefined ? {} : { threads }),
         });

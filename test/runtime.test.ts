@@ -27,6 +27,25 @@ describe('VaeModel (Node door)', () => {
     }
   });
 
+  test('inputs in shared memory are accepted (onnxruntime alone refuses them)', async () => {
+    const model = await VaeModel.load(dir);
+    try {
+      const shared = new Float32Array(new SharedArrayBuffer(8 * TINY.latentDim * 4)).fill(0.25);
+      const plain = new Float32Array(8 * TINY.latentDim).fill(0.25);
+      const a = await model.decode({
+        data: shared.subarray(0, 2 * TINY.latentDim),
+        shape: [2, TINY.latentDim],
+      });
+      const b = await model.decode({
+        data: plain.subarray(0, 2 * TINY.latentDim),
+        shape: [2, TINY.latentDim],
+      });
+      assert.deepEqual(Array.from(a.data), Array.from(b.data));
+    } finally {
+      await model.dispose();
+    }
+  });
+
   test('runs without card.json: a decoder-only directory (as another tool would export)', async () => {
     const bare = tempDir();
     copyFileSync(join(dir, 'decoder.onnx'), join(bare, 'decoder.onnx'));

@@ -1,13 +1,19 @@
 /**
- * The `vae` command line: train, eval, export, sample, parity, serve, web and demo. Library code never prints; this file and
+ * The `vae` command line: train, eval, export, sample, encode, decode, reconstruct, score,
+ * interpolate, parity, serve, web and demo. Library code never prints; this file and
  * the commands are the only ones that talk to the terminal.
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
+import { decodeCommand } from './commands/decode.js';
 import { demoCommand } from './commands/demo.js';
+import { encodeCommand } from './commands/encode.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { interpolateCommand } from './commands/interpolate.js';
 import { parityCommand } from './commands/parity.js';
+import { reconstructCommand } from './commands/reconstruct.js';
 import { sampleCommand } from './commands/sample.js';
+import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { webCommand } from './commands/web.js';
@@ -18,6 +24,11 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   exportCommand,
   sampleCommand,
+  encodeCommand,
+  decodeCommand,
+  reconstructCommand,
+  scoreCommand,
+  interpolateCommand,
   parityCommand,
   serveCommand,
   webCommand,

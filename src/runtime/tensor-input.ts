@@ -55,7 +55,9 @@ export function toBatch(input: BatchInput, exampleShape: readonly number[], fn: 
       );
     }
     checkFinite(batch.data, fn, arg, size);
-    return { data: batch.data, shape: [n, ...exampleShape] };
+    // onnxruntime refuses views of shared memory ("Invalid argument"); such data is copied.
+    const shared = typeof SharedArrayBuffer !== 'undefined' && batch.data.buffer instanceof SharedArrayBuffer;
+    return { data: shared ? batch.data.slice() : batch.data, shape: [n, ...exampleShape] };
   }
   const rows = input as readonly unknown[];
   if (rows.length === 0)

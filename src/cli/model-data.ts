@@ -1,0 +1,99 @@
+/**
+ * What the runtime commands (encode, decode, reconstruct, score, interpolate) share: loading a model
+ * with onnxruntime-node, reading examples from a dataset, and writing PNG grids and CSV files.
+ */
+import { type ModelCard, sizeOf } from '../core/card.js';
+import { writeFileAtomic } from '../node/atomic-write.js';
+import { imageGrid } from '../node/png.js';
+import { type NodeBackend, VaeModel } from '../runtime/node.js';
+import type { Batch } from '../runtime/tensor-input.js';
+import { loadDataset } from '../train/datasets.js';
+import { choiceFlag, type FlagSpec, intFlag, type ParsedArgs, stringFlag } from './args.js';
+import { imageSizeFlag } from './commands/train.js';
+
+/** Flags of every runtime command. */
+export const MODEL_FLAGS: Record<string, FlagSpec> = Object.freeze({
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    description: 'onnxruntime backend: cpu, cuda, wasm',
+    default: 'cpu',
+  },
+});
+
+/** Flags of the commands that read examples. */
+export const DATA_FLAGS: Record<string, FlagSpec> = Object.freeze({
+  dataset: {
+    type: 'string',
+    value: 'NAME',
+    description: "dataset to read examples from (default: the card's)",
+  },
+  split: { type: 'string', value: 'S', description: 'test or train', default: 'test' },
+  limit: { type: 'string', value: 'N', description: 'use the first N examples only' },
+  'image-size': { type: 'string', value: 'HxWxC', description: 'size to convert png: images to' },
+});
+
+/** Loads the model in DIR on the backend the flags name. */
+export async function loadModel(cmd: string, args: ParsedArgs, dir: string): Promise<VaeModel> {
+  const backend = choiceFlag<NodeBackend>(cmd, args, 'backend', ['cpu', 'cuda', 'wasm']);
+  return VaeModel.load(dir, { backend });
+}
+
+/** Examples of one split, checked against the model's input shape. */
+export interface Examples {
+  name: string;
+  split: 'test' | 'train';
+  batch: Batch;
+  labels: Uint8Array | undefined;
+}
+
+/** Reads the examples the flags name, in the model's input shape. */
+export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeModel): Promise<Examples> {
+  const card: ModelCard | undefined = model.card;
+  const name = args.flags.dataset ?? card?.dataset;
+  if (typeof name !== 'string') {
+    throw new Error(`vae ${cmd}: the model has no card.json to name its dataset; pass --dataset`);
+  }
+  const split = choiceFlag(cmd, args, 'split', ['test', 'train']);
+  const limit = args.flags.limit === undefined ? undefined : intFlag(cmd, args, 'limit', 1);
+  const imageShape = imageSizeFlag(cmd, args);
+  const data = await loadDataset(name, imageShape ? { imageShape } : {});
+  if (sizeOf(data.shape) !== sizeOf(model.inputShape)) {
+    throw new Error(
+      `cannot ${cmd}: the model takes examples of shape [${model.inputShape}], "${data.name}" has [${data.shape}]`,
+    );
+  }
+  const part = data[split];
+  const count = Math.min(part.count, limit ?? part.count);
+  const size = sizeOf(model.inputShape);
+  return {
+    name: data.name,
+    split,
+    batch: { data: part.images.subarray(0, count * size), shape: [count, ...model.inputShape] },
+    labels: part.labels?.subarray(0, count),
+  };
+}
+
+/** Writes images with values in [0, 1] as a PNG grid, or says why the model's examples are not images. */
+export async function writeGrid(path: string, images: Batch, columns?: number): Promise<void> {
+  const [, ...example] = images.shape;
+  if (example.length !== 3 && example.length !== 2) {
+    throw new Error(`cannot draw ${path}: the model's examples have shape [${example}], not [H, W, C]`);
+  }
+  await writeFileAtomic(path, imageGrid(images.data, images.shape, columns === undefined ? {} : { columns }));
+}
+
+/** A path flag whose default starts with DIR/, resolved against the model directory. */
+export function pathFlag(cmd: string, args: ParsedArgs, name: string, dir: string): string {
+  return stringFlag(cmd, args, name).replace(/^DIR\//, `${dir}/`);
+}
+
+/** Writes rows of numbers as CSV with a header, atomically. */
+export async function writeCsv(
+  path: string,
+  header: readonly string[],
+  rows: readonly (readonly (number | string)[])[],
+): Promise<void> {
+  const lines = [header.join(','), ...rows.map((r) => r.join(','))];
+  await writeFileAtomic(path, `${lines.join('\n')}\n`);
+}

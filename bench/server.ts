@@ -7,11 +7,10 @@
  * (default models/fashion-mnist), --threads N (per session, default 1), --format json|octet|both,
  * --log-level L (the server's, default info: a log line per request, as in production).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { type ServeProcess, startServeProcess } from '../test/helpers/serve-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,65 +27,16 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-/** A free loopback port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `vae serve` on a free port and resolves once its /readyz answers 200. */
-async function startServer(extra: string[]): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      values.model as string,
-      '--port',
-      String(port),
-      '--threads',
-      values.threads as string,
-      '--log-level',
-      values['log-level'] as string,
-      ...extra,
-    ],
-    // The logs go to /dev/null: reading them would cost the load generator.
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error('vae serve exited before it was ready');
-    const status = await fetch(`${url}/readyz`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { child, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopServer(s: Running): Promise<void> {
-  const exited = new Promise((resolve) => s.child.once('exit', resolve));
-  s.child.kill('SIGTERM');
-  await exited;
+/** Starts `vae serve` for the bench's model with the bench's threads and log level. */
+function startServer(extra: string[]): Promise<ServeProcess> {
+  return startServeProcess([
+    values.model as string,
+    '--threads',
+    values.threads as string,
+    '--log-level',
+    values['log-level'] as string,
+    ...extra,
+  ]);
 }
 
 /** The batch-1 decode request body in the given format, for a model with `latent` dimensions. */
@@ -122,7 +72,7 @@ interface Row {
 }
 
 /** One timed autocannon run against a running server. */
-async function measure(server: Running, format: 'json' | 'octet', batching: boolean): Promise<Row> {
+async function measure(server: ServeProcess, format: 'json' | 'octet', batching: boolean): Promise<Row> {
   const name = (values.model as string).split('/').pop() as string;
   const info = (await (await fetch(`${server.url}/v1/models/${name}`)).json()) as { latentDim: number };
   const url = `${server.url}/v1/models/${name}/decode`;
@@ -179,7 +129,7 @@ try {
     }
   }
 } finally {
-  await Promise.all([stopServer(off), stopServer(on)]);
+  await Promise.all([off.stop(), on.stop()]);
 }
 console.log('');
 console.log('format  batching   req/s     p50 ms  p99 ms  errors  non-2xx  rows/run');

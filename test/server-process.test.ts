@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import autocannon from 'autocannon';
+import { startServeProcess } from './helpers/serve-process.js';
 import { postJson } from './helpers/server.js';
 
 const L = 20;
@@ -12,54 +12,6 @@ const D = 784;
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 /** The stated bound on the server's resident memory under the load test. */
 const MEMORY_BOUND = 512 * 2 ** 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  logs: Record<string, unknown>[];
-  exit: Promise<number | null>;
-}
-
-/** Starts `vae serve` as its own process and waits until /readyz says ready. */
-async function serve(args: string[], keepLogs: boolean): Promise<Served> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...CLI, 'serve', ...args, '--port', String(port)], {
-    stdio: ['ignore', keepLogs ? 'pipe' : 'ignore', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  if (keepLogs && child.stdout) {
-    createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line)));
-  }
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const status = await fetch(`${url}/readyz`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { child, url, logs, exit };
-    if (child.exitCode !== null || i > 600) {
-      child.kill();
-      throw new Error(`vae serve did not become ready: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Resident memory of a process in bytes, from /proc. */
 function rssOf(pid: number): number {
@@ -69,7 +21,7 @@ function rssOf(pid: number): number {
 
 describe('vae serve as a process', () => {
   test('structured logs with request ids; SIGTERM lets an in-flight request finish, then exits 0', async () => {
-    const s = await serve(['models/mnist-mini', '--threads', '1', '--max-samples', '5000'], true);
+    const s = await startServeProcess(['models/mnist-mini', '--threads', '1', '--max-samples', '5000'], true);
     const ok = await postJson(
       `${s.url}/v1/models/mnist-mini/decode`,
       { z: [new Array(L).fill(0)] },
@@ -103,7 +55,7 @@ describe('vae serve as a process', () => {
   });
 
   test('load: 50,000 batch-1 decodes with zero errors, resident memory under 512 MB throughout', async () => {
-    const s = await serve(['models/mnist-mini', '--threads', '1'], false);
+    const s = await startServeProcess(['models/mnist-mini', '--threads', '1']);
     try {
       const pid = s.child.pid as number;
       const url = `${s.url}/v1/models/mnist-mini/decode`;
@@ -137,8 +89,7 @@ describe('vae serve as a process', () => {
         `resident memory peaked at ${(peak / 2 ** 20).toFixed(0)} MB (baseline ${(baseline / 2 ** 20).toFixed(0)} MB)`,
       );
     } finally {
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exit, 0);
+      assert.equal(await s.stop(), 0);
     }
   });
 

@@ -110,7 +110,9 @@ export const scoreCommand: Command = {
       };
       if (highest.length > 0 && model.inputShape.length === 3) {
         const picked = new Float32Array(highest.length * size);
-        highest.forEach((i, k) => picked.set(ex.batch.data.subarray(i * size, (i + 1) * size), k * size));
+        highest.forEach((i, k) => {
+          picked.set(ex.batch.data.subarray(i * size, (i + 1) * size), k * size);
+        });
         await writeGrid(png, { data: picked, shape: [highest.length, ...model.inputShape] });
       }
       if (args.flags.json) {

@@ -21,7 +21,13 @@ describe('vae serve: the HTTP service', () => {
   let t: TestServer;
   let decodeUrl: string;
   before(async () => {
-    t = await startTestServer({ maxBatch: 8, maxWaitMs: 10, bodyLimit: 256 * 1024, maxSamples: 50 });
+    t = await startTestServer({
+      maxBatch: 8,
+      maxWaitMs: 10,
+      bodyLimit: 256 * 1024,
+      maxSamples: 50,
+      maxScoreDecodes: 200,
+    });
     decodeUrl = `${t.url}/v1/models/mnist-mini/decode`;
   });
   after(async () => {
@@ -240,6 +246,15 @@ describe('vae serve: the HTTP service', () => {
       400,
       'samples',
       /must be <= 50/,
+    ],
+    [
+      'a score asking for too many decodes',
+      'score',
+      { x: new Array(8).fill(new Array(D).fill(0)), samples: 40 },
+      {},
+      400,
+      'samples',
+      /8 rows × 40 samples = 320 decodes; one request may ask for at most 200/,
     ],
     ['NaN, which JSON cannot carry', 'decode', '{"z":[[NaN]]}', {}, 400, 'body', /not valid JSON/],
     ['malformed JSON', 'decode', '{"z":', {}, 400, 'body', /not valid JSON/],

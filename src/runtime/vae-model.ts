@@ -234,9 +234,9 @@ export class VaeModel {
       const io = this.decoderIo;
       if ((batch.shape[0] as number) <= this.maxBatch) {
         // One run and one promise hop: this is the path a batch-1 caller takes on every call.
-        return session
-          .run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs)
-          .then((results) => this.outputBatch(results, io.outputs[0] as string, batch, this.inputShape));
+        return this.runOnce(session, io, batch).then((results) =>
+          this.outputBatch(results, io.outputs[0] as string, batch, this.inputShape),
+        );
       }
       return this.runInChunks(session, io, batch, this.inputShape).then((outs) => outs[0] as Batch);
     } catch (error) {
@@ -410,12 +410,20 @@ export class VaeModel {
     outputShape: readonly number[],
   ): Promise<Batch[]> {
     if ((batch.shape[0] ?? 0) <= this.maxBatch) {
-      const run = session.run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs);
-      return run.then((results) =>
+      return this.runOnce(session, io, batch).then((results) =>
         io.outputs.map((name) => this.outputBatch(results, name, batch, outputShape)),
       );
     }
     return this.runInChunks(session, io, batch, outputShape);
+  }
+
+  /** One `session.run` of the whole batch. */
+  private runOnce(
+    session: InferenceSession,
+    io: IoNames,
+    batch: Batch,
+  ): Promise<InferenceSession.OnnxValueMapType> {
+    return session.run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs);
   }
 
   /** One output of a single run, handed over as the runtime made it (no copy on the hot path). */

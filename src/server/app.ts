@@ -83,6 +83,14 @@ interface Served {
 
 type RouteRequest = FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string> }>;
 
+/** The media types each operation can answer with, the default first. */
+const OFFERED: ReadonlyMap<Operation, readonly string[]> = new Map(
+  (Object.keys(OPERATIONS) as Operation[]).map((op) => [
+    op,
+    [MEDIA.json, ...(op === 'score' ? [] : [MEDIA.octet]), ...(OPERATIONS[op].png ? [MEDIA.png] : [])],
+  ]),
+);
+
 /** A request id from the client's X-Request-Id when it is sane, else a fresh UUID. */
 function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
   const given = req.headers['x-request-id'];
@@ -403,11 +411,7 @@ export function createServer(
 
   /** The media type to answer with, or a 406 listing what the route offers. */
   function responseType(request: RouteRequest, op: Operation): string {
-    const offered = [
-      MEDIA.json,
-      ...(op === 'score' ? [] : [MEDIA.octet]),
-      ...(OPERATIONS[op].png ? [MEDIA.png] : []),
-    ];
+    const offered = OFFERED.get(op) as readonly string[];
     const type = negotiate(request.headers.accept, offered);
     if (type === undefined) {
       throw new RequestError(

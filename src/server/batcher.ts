@@ -25,8 +25,6 @@ export type RunBatch = (batch: Batch) => Promise<Batch[]>;
 export interface Batcher {
   /** Queues `batch` and resolves with its rows of every output, once the merged run has finished. */
   submit(batch: Batch): Promise<Batch[]>;
-  /** Requests queued and not yet sent to a run. */
-  readonly queued: number;
 }
 
 interface Pending {
@@ -105,9 +103,6 @@ export function createBatcher(run: RunBatch, options: BatcherOptions): Batcher {
   };
 
   return {
-    get queued() {
-      return queue.length;
-    },
     submit(batch) {
       const rows = batch.shape[0] ?? 0;
       return new Promise<Batch[]>((resolve, reject) => {

@@ -7,10 +7,9 @@ import {
   readCard,
   selectBackend,
 } from '../../train/index.js';
-import { type Command, choiceFlag, intFlag, onePositional, type ParsedArgs } from '../args.js';
+import { type Command, choiceFlag, imageSizeFlag, intFlag, onePositional, type ParsedArgs } from '../args.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
-import { imageSizeFlag } from './train.js';
 
 /** `vae eval DIR`: held-out figures of a trained model. */
 export const evalCommand: Command = {

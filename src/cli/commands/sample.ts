@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '../../node/atomic-write.js';
 import { imageGrid } from '../../node/png.js';
-import { type NodeBackend, VaeModel } from '../../runtime/node.js';
-import { type Command, choiceFlag, intFlag, onePositional, stringFlag } from '../args.js';
+import { type Command, intFlag, onePositional } from '../args.js';
+import { loadModel, MODEL_FLAGS, pathFlag } from '../model-data.js';
 import { note } from '../output.js';
 
 /** `vae sample DIR`: decode seeded draws from the prior into a PNG grid. */
@@ -13,20 +13,14 @@ export const sampleCommand: Command = {
     n: { type: 'string', value: 'N', description: 'number of samples', default: '64' },
     seed: { type: 'string', value: 'S', description: 'seed of the latent draws', default: '0' },
     png: { type: 'string', value: 'FILE', description: 'PNG file to write', default: 'DIR/samples.png' },
-    backend: {
-      type: 'string',
-      value: 'NAME',
-      description: 'onnxruntime backend: cpu, cuda, wasm',
-      default: 'cpu',
-    },
+    ...MODEL_FLAGS,
   },
   async run(args) {
     const dir = onePositional('sample', args, 'model directory');
     const n = intFlag('sample', args, 'n', 1, 10_000);
     const seed = intFlag('sample', args, 'seed', 0);
-    const backend = choiceFlag<NodeBackend>('sample', args, 'backend', ['cpu', 'cuda', 'wasm']);
-    const png = stringFlag('sample', args, 'png').replace(/^DIR\//, `${dir}/`);
-    const model = await VaeModel.load(dir, { backend });
+    const png = pathFlag('sample', args, 'png', dir);
+    const model = await loadModel('sample', args, dir);
     try {
       const { x } = await model.sample(n, { seed });
       if (model.inputShape.length !== 3) {

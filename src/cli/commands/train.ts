@@ -12,6 +12,7 @@ import {
 import {
   type Command,
   choiceFlag,
+  imageSizeFlag,
   intFlag,
   numberFlag,
   type ParsedArgs,
@@ -157,18 +158,6 @@ function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number 
   if (raw.trim() === '' || !Number.isFinite(v) || v < 0)
     throw new UsageError(`vae ${cmd}: --${name} must be a number >= 0, got "${raw}"`);
   return v;
-}
-
-/** Parses `28x28x1` into an image shape. */
-export function imageSizeFlag(cmd: string, args: ParsedArgs): [number, number, number] | undefined {
-  const raw = args.flags['image-size'];
-  if (raw === undefined) return undefined;
-  const m = /^(\d+)x(\d+)x([13])$/.exec(String(raw));
-  if (!m)
-    throw new UsageError(
-      `vae ${cmd}: --image-size must look like HxWxC with C 1 or 3 (e.g. 28x28x1), got "${raw}"`,
-    );
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
 /** Reads the training flags into trainVae options. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { sizeOf } from '../src/core/card.js';
+import { sizeOf } from '../src/core/model-dir.js';
 import { normalArray } from '../src/core/random.js';
 import { exportVae } from '../src/export/index.js';
 import { compareOutputs, runOnnx, runTfjs } from '../src/parity/runtime-parity.js';

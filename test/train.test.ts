@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { sizeOf } from '../src/core/card.js';
+import { sizeOf } from '../src/core/model-dir.js';
 import { normalArray } from '../src/core/random.js';
 import { exportVae } from '../src/export/index.js';
 import { compareOutputs, runOnnx, runTfjs } from '../src/parity/runtime-parity.js';

@@ -2,7 +2,7 @@
  * What the runtime commands (encode, decode, reconstruct, score, interpolate) share: loading a model
  * with onnxruntime-node, reading examples from a dataset, and writing PNG grids and CSV files.
  */
-import { type ModelCard, sizeOf } from '../core/card.js';
+import { type ModelCard, sizeOf } from '../core/model-dir.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { imageGrid } from '../node/png.js';
 import { type NodeBackend, VaeModel } from '../runtime/node.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type ModelCard, sizeOf } from '../core/card.js';
+import { type ModelCard, sizeOf } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { lineChartSvg } from '../node/loss-plot.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MODEL_FILES, type ModelCard } from '../core/card.js';
+import { MODEL_FILES, type ModelCard } from '../core/model-dir.js';
 import { PACKAGE_VERSION } from '../core/version.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
-import { loadCheckpoint, readCard } from '../train/checkpoint.js';
+import { loadCheckpoint, readCard } from '../node/model-dir-files.js';
 import { ExportError } from './errors.js';
 import {
   checkExportOptions,
@@ -13,7 +13,7 @@ import {
   onnxShape,
 } from './export-model.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
-import { attr, encodeModel, makeModel } from './onnx-builder.js';
+import { attr, DEFAULT_OPSET, encodeModel, makeModel } from './onnx-builder.js';
 
 /** Options of `exportVae`. */
 export interface ExportVaeOptions {
@@ -24,9 +24,9 @@ export interface ExportVaeOptions {
   precision: ExportOptions['precision'];
 }
 
-/** Defaults of `exportVae`: opset 13, symbolic batch, float32 weights. */
+/** Defaults of `exportVae`: the project's default opset, symbolic batch, float32 weights. */
 export const DEFAULT_EXPORT_VAE_OPTIONS: Readonly<ExportVaeOptions> = Object.freeze({
-  opset: 13,
+  opset: DEFAULT_OPSET,
   batch: 'dynamic',
   precision: 'fp32',
 });

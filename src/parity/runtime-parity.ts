@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { compareArrays, type Difference } from '../core/compare.js';
+import { loadCheckpoint, readCard } from '../node/model-dir-files.js';
 import { type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
-import { loadCheckpoint, readCard } from '../train/checkpoint.js';
 import { tfjsDecode, tfjsEncode } from '../train/infer.js';
 
 /** The outputs of one runtime for the parity inputs. */
@@ -42,7 +42,10 @@ export async function runOnnx(
 ): Promise<RuntimeOutputs> {
   const model = await VaeModel.load(dir, { backend });
   try {
-    const { mu, logvar } = await model.encode(x);
+    // A decoder-only model has no mu and logvar to compare; its rows are x_hat only.
+    const { mu, logvar } = model.hasEncoder
+      ? await model.encode(x)
+      : { mu: { data: new Float32Array(0) }, logvar: { data: new Float32Array(0) } };
     const xHat = await model.decode(z);
     return { runtime: model.backend, mu: mu.data, logvar: logvar.data, x_hat: xHat.data };
   } finally {

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { MODEL_FILES } from '../core/card.js';
+import { MODEL_FILES } from '../core/model-dir.js';
 
 /** Model names must be safe in a URL path segment. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

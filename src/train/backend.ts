@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { silenceCpuBanner } from '../node/model-dir-files.js';
 import { registerWasmConvFilterGrad } from './wasm-conv-filter.js';
 
 /** Backends the trainer can run on, fastest first. */
@@ -34,22 +35,6 @@ async function tryBackend(name: BackendName, kernels: readonly string[]): Promis
   if (missing.length > 0)
     throw new Error(`lacks the ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
   if (name === 'cpu') silenceCpuBanner();
-}
-
-/**
- * The cpu backend prints a banner recommending tfjs-node the first time it holds data; library code
- * stays quiet, so every path that may land on it (loading a checkpoint without a chosen backend) calls this.
- */
-export function silenceCpuBanner(): void {
-  // The engine's own instance (created here if none is yet): findBackend alone can return one the
-  // engine later replaces.
-  let backend: unknown;
-  try {
-    backend = tf.engine().backend;
-  } catch {
-    return; // an asynchronous backend (wasm) is still starting: not the cpu one
-  }
-  if (tf.getBackend() === 'cpu') (backend as { firstUse?: boolean }).firstUse = false;
 }
 
 /**

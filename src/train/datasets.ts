@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { sizeOf } from '../core/card.js';
+import { sizeOf } from '../core/model-dir.js';
 import { DataError } from './errors.js';
 import { type IdxArray, readIdxFile } from './idx-reader.js';
 import { readCsvFile } from './sources/csv-file.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sizeOf } from '../core/card.js';
+import { sizeOf } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
 import type { Split } from './datasets.js';
 import { klStandardNormal, type LikelihoodSpec, reconstructionNll, reparameterize } from './elbo.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Likelihood } from '../core/card.js';
+import type { Likelihood } from '../core/model-dir.js';
 
 /** The tfjs networks' answers for a batch, as flat float32 arrays (the reference for ONNX parity). */
 export interface TfjsEncoding {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { sizeOf } from '../core/card.js';
+import { sizeOf } from '../core/model-dir.js';
+import type { VaeNetworks } from '../node/model-dir-files.js';
 import { fastDense } from './fast-dense.js';
 
 /** The size of a VAE: one example's shape, the hidden width and the latent dimension. */
@@ -9,14 +10,7 @@ export interface VaeShape {
   latentDim: number;
 }
 
-/**
- * The two networks of a VAE. The encoder outputs [mu | logvar] side by side; the decoder outputs
- * the parameter of p(x|z) before its link: logits for Bernoulli, the mean for Gaussian.
- */
-export interface VaeNetworks {
-  encoder: tf.LayersModel;
-  decoder: tf.LayersModel;
-}
+export type { VaeNetworks } from '../node/model-dir-files.js';
 
 /**
  * Kernel and bias drawn from U(−1/√fan_in, 1/√fan_in), as PyTorch's nn.Linear starts, so that the MLP

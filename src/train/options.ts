@@ -1,4 +1,4 @@
-import type { Arch, Likelihood } from '../core/card.js';
+import type { Arch, Likelihood } from '../core/model-dir.js';
 import type { BackendName } from './backend.js';
 import type { Dataset, LoadDatasetOptions } from './datasets.js';
 

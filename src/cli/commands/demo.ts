@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sizeOf } from '../../core/card.js';
+import { sizeOf } from '../../core/model-dir.js';
 import { normalArray } from '../../core/random.js';
 import { exportVae } from '../../export/index.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
@@ -33,7 +33,7 @@ export const demoCommand: Command = {
     const started = performance.now();
     const result = await trainWithProgress({ ...trainOptionsFrom('demo', args), out: dir });
     const card = result.card;
-    await exportVae(dir, { opset: 13 });
+    await exportVae(dir);
     note(`wrote ${join(dir, 'encoder.onnx')} and ${join(dir, 'decoder.onnx')}`);
 
     const data = await loadDataset(card.dataset);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_FILES } from '../../core/card.js';
+import { MODEL_FILES } from '../../core/model-dir.js';
 import { buildWebApp, serveWebApp, WEB_DIST } from '../../node/web-server.js';
 import { type Command, intFlag, onePositional } from '../args.js';
 import { note, out } from '../output.js';

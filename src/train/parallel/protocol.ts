@@ -1,4 +1,4 @@
-import type { Arch, Likelihood } from '../../core/card.js';
+import type { Arch, Likelihood } from '../../core/model-dir.js';
 
 /** Everything a training worker needs to build the same networks and share one batch. */
 export interface WorkerSetup {

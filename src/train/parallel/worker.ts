@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { sizeOf } from '../../core/card.js';
+import { sizeOf } from '../../core/model-dir.js';
 import { deriveSeed } from '../../core/random.js';
 import { selectBackend } from '../backend.js';
 import type { LikelihoodSpec } from '../elbo.js';

@@ -1,0 +1,231 @@
+/**
+ * The model directory, the one thing train, export and runtime share: its file names, the schema of
+ * card.json, how a directory (or a URL, or bytes) is read, and the errors that name the file at
+ * fault and say what to do. Platform-neutral: the doors bring the way to read a file.
+ *
+ * ```
+ * card.json      model card (optional for the runtime; the trainer and the exporter rely on it)
+ * encoder.onnx   x → mu, logvar      (optional: encode, reconstruct and score need it)
+ * decoder.onnx   z → x_hat [, logits]
+ * decoder.fp16.onnx   the same decoder with half-float weights, for pages (optional)
+ * tfjs/          the trainer's checkpoint
+ * ```
+ */
+
+/** The card's format tag; bumped when a field changes meaning. */
+export const CARD_FORMAT = 'vae-onnx/card@1';
+
+/** Where each part of a model directory lives, relative to the directory. */
+export const MODEL_FILES = Object.freeze({
+  card: 'card.json',
+  encoderOnnx: 'encoder.onnx',
+  decoderOnnx: 'decoder.onnx',
+  decoderFp16Onnx: 'decoder.fp16.onnx',
+  tfjs: 'tfjs',
+});
+
+/** Architectures the trainer builds. */
+export type Arch = 'mlp' | 'conv';
+/** Likelihoods p(x|z) the trainer fits. */
+export type Likelihood = 'bernoulli' | 'gaussian';
+
+/** How the model was trained. */
+export interface TrainingRecord {
+  /** Epochs run in all (fewer than asked when early stopping ended the run). */
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  steps: number;
+  backend: string;
+  seconds: number;
+  examplesPerSec: number;
+  trainExamples: number;
+  valExamples?: number;
+  /** Data-parallel worker threads; 1 when the main thread trained alone. */
+  workers?: number;
+  stoppedEarly?: boolean;
+}
+
+/** The objective's settings: β weight on the KL term, KL warm-up and free bits. */
+export interface ObjectiveRecord {
+  beta: number;
+  warmupEpochs: number;
+  /** Nats per latent dimension below which the KL term is not pushed down (0: off). */
+  freeBits: number;
+}
+
+/** Parameters of p(x|z) that live outside the decoder network. */
+export interface LikelihoodParams {
+  /** Gaussian only: whether the variance was fixed or learned. */
+  variance?: 'fixed' | 'learned';
+  /** Gaussian only: log σ², shared by every value. */
+  logVariance?: number;
+}
+
+/** Figures measured on held-out data, in nats per example. */
+export interface CardMetrics {
+  split: string;
+  examples: number;
+  negElbo: number;
+  recon: number;
+  kl: number;
+  /** Importance-weighted NLL bound with `iw` samples, on the first `iwExamples` examples. */
+  iwaeNll?: number | null;
+  iw?: number;
+  iwExamples?: number;
+  activeUnits?: number;
+}
+
+/** The contents of card.json. */
+export interface ModelCard {
+  format: typeof CARD_FORMAT;
+  arch: Arch;
+  /** Shape of one example, [H, W, C] for images or [D]. */
+  inputShape: number[];
+  latentDim: number;
+  hiddenDim: number;
+  likelihood: Likelihood;
+  likelihoodParams?: LikelihoodParams;
+  objective?: ObjectiveRecord;
+  dataset: string;
+  training: TrainingRecord;
+  metrics?: CardMetrics;
+  /** The command line that produced the model, when it came from the CLI. */
+  command?: string;
+  packageVersion: string;
+}
+
+function fail(field: string, expected: string, got: unknown): never {
+  throw new TypeError(`card.json: "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function positiveInt(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    fail(field, 'a positive integer', value);
+  return value;
+}
+
+/**
+ * Checks a parsed card.json and returns it typed.
+ * @throws TypeError naming the first field that does not fit.
+ */
+export function parseCard(value: unknown): ModelCard {
+  if (typeof value !== 'object' || value === null) fail('(root)', 'an object', value);
+  const card = value as Record<string, unknown>;
+  if (card.format !== CARD_FORMAT) fail('format', `"${CARD_FORMAT}"`, card.format);
+  if (card.arch !== 'mlp' && card.arch !== 'conv') fail('arch', '"mlp" or "conv"', card.arch);
+  if (!Array.isArray(card.inputShape) || card.inputShape.length === 0) {
+    fail('inputShape', 'a non-empty array of positive integers', card.inputShape);
+  }
+  for (const [i, d] of card.inputShape.entries()) positiveInt(d, `inputShape[${i}]`);
+  positiveInt(card.latentDim, 'latentDim');
+  positiveInt(card.hiddenDim, 'hiddenDim');
+  if (card.likelihood !== 'bernoulli' && card.likelihood !== 'gaussian') {
+    fail('likelihood', '"bernoulli" or "gaussian"', card.likelihood);
+  }
+  if (typeof card.training !== 'object' || card.training === null)
+    fail('training', 'an object', card.training);
+  return value as ModelCard;
+}
+
+/** Number of values in one example of the given shape. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * A model directory that cannot be used: `file` is the path (or URL) of the file at fault, and the
+ * message says what is wrong with it and what to do.
+ */
+export class ModelDirError extends Error {
+  override name = 'ModelDirError';
+  /** The file at fault, e.g. `models/digits/decoder.onnx`. */
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.file = file;
+  }
+}
+
+/** `where` joined with a file name: a path, a URL, or just the name when the bytes came from memory. */
+export function modelFilePath(where: string | undefined, file: string): string {
+  if (where === undefined || where === '') return file;
+  return where.endsWith('/') ? `${where}${file}` : `${where}/${file}`;
+}
+
+/** What to tell a user whose ONNX file is unusable. */
+export function reexportHint(where: string | undefined): string {
+  return where === undefined || /^[a-z]+:/i.test(where)
+    ? 're-export the model (vae export DIR) and load the new files'
+    : `re-export it with: vae export ${where}`;
+}
+
+/**
+ * Parses the text of card.json.
+ * @param path - where the text came from, for messages.
+ * @throws ModelDirError naming the file, for invalid JSON or a field that does not fit.
+ */
+export function parseCardText(text: string, path: string): ModelCard {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ModelDirError(
+      path,
+      `cannot read ${path}: it is not valid JSON (${(error as Error).message}); fix or delete it (the runtime works without card.json)`,
+      { cause: error },
+    );
+  }
+  try {
+    return parseCard(value);
+  } catch (error) {
+    throw new ModelDirError(path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Reads one file of a model directory: its bytes, or undefined when it does not exist. */
+export type ReadModelFile = (file: string) => Promise<Uint8Array | undefined>;
+
+/** The bytes of a model: decoder.onnx is required, encoder.onnx and the card are optional. */
+export interface ModelBytes {
+  /** encoder.onnx, or a function that fetches it when first needed (undefined when it does not exist). */
+  encoder?: Uint8Array | (() => Promise<Uint8Array | undefined>);
+  decoder: Uint8Array;
+  card?: ModelCard;
+  /** Where the files came from (a directory or a URL), for messages. */
+  where?: string;
+}
+
+/**
+ * Reads a model directory through `read`: decoder.onnx (required; `decoderFile` picks a variant
+ * such as decoder.fp16.onnx), card.json and encoder.onnx (optional), in parallel. With
+ * `lazyEncoder`, encoder.onnx is read when first needed instead.
+ * @throws ModelDirError naming the missing or unreadable file.
+ */
+export async function readModelFiles(
+  read: ReadModelFile,
+  where: string,
+  options: { lazyEncoder?: boolean; decoderFile?: string } = {},
+): Promise<ModelBytes> {
+  const decoderFile = options.decoderFile ?? MODEL_FILES.decoderOnnx;
+  const [decoder, cardBytes, encoder] = await Promise.all([
+    read(decoderFile),
+    read(MODEL_FILES.card),
+    options.lazyEncoder ? undefined : read(MODEL_FILES.encoderOnnx),
+  ]);
+  if (decoder === undefined) {
+    const path = modelFilePath(where, decoderFile);
+    throw new ModelDirError(path, `cannot load ${path}: it does not exist; ${reexportHint(where)}`);
+  }
+  const card =
+    cardBytes === undefined
+      ? undefined
+      : parseCardText(new TextDecoder().decode(cardBytes), modelFilePath(where, MODEL_FILES.card));
+  return {
+    decoder,
+    where,
+    ...(card ? { card } : {}),
+    ...(options.lazyEncoder ? { encoder: () => read(MODEL_FILES.encoderOnnx) } : encoder ? { encoder } : {}),
+  };
+}

@@ -133,7 +133,10 @@ describe('VaeModel (Node door)', () => {
 
   test('a directory without decoder.onnx names the file', async () => {
     const bare = tempDir();
-    await assert.rejects(VaeModel.load(bare), /cannot load model from .*: cannot read decoder\.onnx: ENOENT/);
+    await assert.rejects(
+      VaeModel.load(bare),
+      /cannot load .*\/decoder\.onnx: it does not exist; re-export it with: vae export /,
+    );
   });
 
   test('a non-ONNX file and a truncated one are clear errors', async () => {
@@ -141,11 +144,11 @@ describe('VaeModel (Node door)', () => {
     writeFileSync(join(bad, 'decoder.onnx'), 'this is not a model');
     await assert.rejects(
       VaeModel.load(bad),
-      /cannot load model from .* on onnxruntime-node-cpu: .*protobuf parsing failed/,
+      /cannot load .*\/decoder\.onnx on onnxruntime-node-cpu: .*protobuf parsing failed.*re-export it with: vae export /,
     );
     const bytes = readFileSync(join(dir, 'decoder.onnx'));
     writeFileSync(join(bad, 'decoder.onnx'), bytes.subarray(0, bytes.length >> 1));
-    await assert.rejects(VaeModel.load(bad), /cannot load model from/);
+    await assert.rejects(VaeModel.load(bad), /cannot load .*\/decoder\.onnx on onnxruntime-node-cpu: /);
   });
 
   test('an encoder and a decoder whose latent sizes disagree are refused', async () => {
@@ -156,7 +159,7 @@ describe('VaeModel (Node door)', () => {
     const decoder = readFileSync(join(dir, 'decoder.onnx'));
     await assert.rejects(
       VaeModel.load({ encoder: onnx.encoder, decoder }),
-      /the encoder's "mu" has 5 latent values but the decoder's "z" takes 4/,
+      /cannot load encoder\.onnx: its "mu" has 5 latent values but decoder\.onnx takes 4; the two files come from different models/,
     );
   });
 
@@ -187,7 +190,7 @@ describe('VaeModel (Node door)', () => {
   test('an unknown backend is a TypeError naming the choices', async () => {
     await assert.rejects(
       VaeModel.load(dir, { backend: 'tpu' as 'cpu' }),
-      /"backend" must be "cpu", "cuda" or "wasm" in Node, got "tpu"/,
+      /"backend" must be "auto", "cpu", "cuda" or "wasm" in Node, got "tpu"/,
     );
   });
 
@@ -206,7 +209,7 @@ describe('VaeModel (Node door)', () => {
     const gone = join(tempDir(), 'nope');
     mkdirSync(gone);
     rmSync(gone, { recursive: true });
-    await assert.rejects(VaeModel.load(gone), /cannot read decoder\.onnx: ENOENT/);
+    await assert.rejects(VaeModel.load(gone), /cannot load .*nope: no such directory/);
   });
 });
 

@@ -1,26 +1,27 @@
 /**
- * The Node door of `vae-onnx/runtime`: onnxruntime-node (`cpu`, `cuda`) and onnxruntime-web's
- * WebAssembly build (`wasm`), which also runs in Node.
+ * The Node door of the runtime: onnxruntime-node (`cpu`, `cuda`) when it is installed, and
+ * onnxruntime-web's WebAssembly build (`wasm`), which also runs in Node. It reads model directories
+ * from the file system (or over HTTP) and hands a binding and the bytes to `VaeModel.create`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-common';
-import { MODEL_FILES, type ModelCard, parseCard } from '../core/card.js';
-import {
-  type CommonLoadOptions,
-  type ModelBytes,
-  type OrtBinding,
-  VaeModel as VaeModelCore,
-} from './vae-model.js';
+import { type ModelBytes, ModelDirError, readModelFiles } from '../core/model-dir.js';
+import { fetchModelFiles } from './fetch-model.js';
+import { type CommonLoadOptions, type OrtBinding, VaeModel as VaeModelCore } from './vae-model.js';
 
-/** Backends of the Node door. */
-export type NodeBackend = 'cpu' | 'cuda' | 'wasm';
+/** Backends of the Node door. `auto`: `cpu` when onnxruntime-node is installed, else `wasm`. */
+export type NodeBackend = 'auto' | 'cpu' | 'cuda' | 'wasm';
 
 /** Options of `VaeModel.load` in Node. */
 export interface NodeLoadOptions extends CommonLoadOptions {
-  /** `cpu` (default) and `cuda` run onnxruntime-node; `wasm` runs onnxruntime-web in Node. */
+  /**
+   * `cpu` and `cuda` run onnxruntime-node (an optional peer dependency); `wasm` runs
+   * onnxruntime-web in Node. Default `auto`: `cpu` when onnxruntime-node is installed, else `wasm`.
+   */
   backend?: NodeBackend;
   /** CUDA device id (backend `cuda`). Default 0. */
   deviceId?: number;
@@ -40,22 +41,44 @@ export const CUDA_PROVIDER_FILES = Object.freeze([
   'libonnxruntime_providers_shared.so',
 ]);
 
+/** How to install onnxruntime-node for the CPU (no download beyond the npm registry). */
+export const ORT_NODE_INSTALL_HINT = 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node';
+
 /** How to get onnxruntime-node's CUDA binaries, for error messages and the README. */
 export const CUDA_INSTALL_HINT =
-  'reinstall onnxruntime-node with its CUDA binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node ' +
-  '(with npm 11, first allow its install script: npm install-scripts approve onnxruntime-node); ' +
+  'install onnxruntime-node with its CUDA binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node ' +
+  '(it downloads them from NuGet; if onnxruntime-node is already installed: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node); ' +
   'CUDA 12 and cuDNN 9 must be on the library path';
 
-/** The folder holding onnxruntime-node's native binding for this platform. */
-export function onnxruntimeNodeBinDir(): string {
+/** The folder holding onnxruntime-node's native binding for this platform, or undefined when it is not installed. */
+export function onnxruntimeNodeBinDir(): string | undefined {
   const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('onnxruntime-node/package.json'));
+  let root: string;
+  try {
+    root = dirname(require.resolve('onnxruntime-node/package.json'));
+  } catch {
+    return undefined;
+  }
   return join(root, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-/** The CUDA provider files that are missing, or [] when all are present. */
+/** The CUDA provider files that are missing (all of them when onnxruntime-node is not installed), or []. */
 export function missingCudaFiles(binDir = onnxruntimeNodeBinDir()): string[] {
+  if (binDir === undefined) return [...CUDA_PROVIDER_FILES];
   return CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(binDir, f)));
+}
+
+type OrtNode = typeof import('onnxruntime-node');
+
+/** onnxruntime-node, or undefined when it is not installed. */
+async function importOrtNode(): Promise<OrtNode | undefined> {
+  try {
+    return await import('onnxruntime-node');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
 }
 
 function sessionOptions(o: NodeLoadOptions): InferenceSession.SessionOptions {
@@ -65,76 +88,95 @@ function sessionOptions(o: NodeLoadOptions): InferenceSession.SessionOptions {
   };
 }
 
-async function nodeBinding(o: NodeLoadOptions): Promise<OrtBinding> {
-  const backend = o.backend ?? 'cpu';
-  if (backend === 'wasm') {
-    const ort = await import('onnxruntime-web');
-    if (o.threads !== undefined) ort.env.wasm.numThreads = o.threads;
-    return {
-      name: 'onnxruntime-web-wasm-node',
-      createSession: (bytes) =>
-        ort.InferenceSession.create(bytes, { ...sessionOptions(o), executionProviders: ['wasm'] }),
-      tensor: (data, dims) => new ort.Tensor('float32', data, dims),
-    };
-  }
-  const ort = await import('onnxruntime-node');
-  const cpu: OrtBinding = {
-    name: 'onnxruntime-node-cpu',
+async function wasmBinding(o: NodeLoadOptions): Promise<OrtBinding> {
+  const ort = await import('onnxruntime-web');
+  if (o.threads !== undefined) ort.env.wasm.numThreads = o.threads;
+  return {
+    name: 'onnxruntime-web-wasm-node',
     createSession: (bytes) =>
-      ort.InferenceSession.create(bytes, { ...sessionOptions(o), executionProviders: ['cpu'] }),
+      ort.InferenceSession.create(bytes, { ...sessionOptions(o), executionProviders: ['wasm'] }),
     tensor: (data, dims) => new ort.Tensor('float32', data, dims),
   };
-  if (backend === 'cpu') return cpu;
-  if (backend !== 'cuda') {
-    throw new TypeError(
-      `load: "backend" must be "cpu", "cuda" or "wasm" in Node, got ${JSON.stringify(backend)}`,
-    );
-  }
-  const cuda: OrtBinding = {
-    name: 'onnxruntime-node-cuda',
+}
+
+function ortNodeBinding(ort: OrtNode, o: NodeLoadOptions, provider: 'cpu' | 'cuda'): OrtBinding {
+  return {
+    name: `onnxruntime-node-${provider}`,
     createSession: (bytes) =>
       ort.InferenceSession.create(bytes, {
         ...sessionOptions(o),
-        executionProviders: [{ name: 'cuda', deviceId: o.deviceId ?? 0 }],
+        executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: o.deviceId ?? 0 } : 'cpu'],
       }),
-    tensor: cpu.tensor,
+    tensor: (data, dims) => new ort.Tensor('float32', data, dims),
   };
+}
+
+/** The binding for the asked backend, or an error saying what is missing and how to install it. */
+export async function nodeBinding(o: NodeLoadOptions): Promise<OrtBinding> {
+  const backend = o.backend ?? 'auto';
+  if (!['auto', 'cpu', 'cuda', 'wasm'].includes(backend)) {
+    throw new TypeError(
+      `load: "backend" must be "auto", "cpu", "cuda" or "wasm" in Node, got ${JSON.stringify(backend)}`,
+    );
+  }
+  if (backend === 'wasm') return wasmBinding(o);
+  const ort = await importOrtNode();
+  if (ort === undefined) {
+    if (backend === 'auto') return wasmBinding(o);
+    const reason = `cannot use backend "${backend}": onnxruntime-node is not installed; for the CPU: ${ORT_NODE_INSTALL_HINT}${backend === 'cuda' ? `; for CUDA: ${CUDA_INSTALL_HINT}` : ''}; or use backend "wasm"`;
+    if (backend === 'cuda' && o.fallback) {
+      (o.onWarning ?? ((m: string) => process.emitWarning(m)))(`${reason}. Falling back to wasm.`);
+      return wasmBinding(o);
+    }
+    throw new Error(reason);
+  }
+  const cpu = ortNodeBinding(ort, o, 'cpu');
+  if (backend !== 'cuda') return cpu;
   // Checked before asking onnxruntime: with the files missing it fails with a bare
   // "Failed to load shared library" and prints a native error to stderr.
   const missing = missingCudaFiles();
-  if (missing.length === 0) return cuda;
+  if (missing.length === 0) return ortNodeBinding(ort, o, 'cuda');
   const reason = `cannot use backend "cuda": onnxruntime-node's CUDA provider is not installed (missing ${missing.join(', ')} in ${onnxruntimeNodeBinDir()}); ${CUDA_INSTALL_HINT}`;
   if (!o.fallback) throw new Error(reason);
   (o.onWarning ?? ((m: string) => process.emitWarning(m)))(`${reason}. Falling back to cpu.`);
   return cpu;
 }
 
-async function readModelDir(dir: string): Promise<ModelBytes> {
-  const read = async (file: string, required: boolean): Promise<Uint8Array | undefined> => {
+/** Reads a model directory from the file system; errors name the file. */
+export async function readModelDir(dir: string): Promise<ModelBytes> {
+  if (!existsSync(dir)) throw new ModelDirError(dir, `cannot load ${dir}: no such directory`);
+  if (!statSync(dir).isDirectory()) {
+    throw new ModelDirError(
+      dir,
+      `cannot load ${dir}: it is a file; give the model directory that holds decoder.onnx (or pass the bytes: { decoder })`,
+    );
+  }
+  return readModelFiles(async (file) => {
     const path = join(dir, file);
     try {
       return await readFile(path);
     } catch (error) {
-      if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`cannot load model from ${dir}: cannot read ${file}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ModelDirError(path, `cannot load ${path}: ${(error as Error).message}`, { cause: error });
     }
-  };
-  const [decoder, encoder, cardText] = await Promise.all([
-    read(MODEL_FILES.decoderOnnx, true),
-    read(MODEL_FILES.encoderOnnx, false),
-    read(MODEL_FILES.card, false),
-  ]);
-  let card: ModelCard | undefined;
-  if (cardText) {
-    try {
-      card = parseCard(JSON.parse(new TextDecoder().decode(cardText)));
-    } catch (error) {
-      throw new Error(`cannot load model from ${dir}: ${(error as Error).message}`, { cause: error });
-    }
+  }, dir);
+}
+
+/** What `VaeModel.load` in Node reads: a directory path, a file: or http(s): URL, or the bytes. */
+export type NodeModelSource = string | URL | ModelBytes;
+
+async function readSource(source: NodeModelSource): Promise<ModelBytes> {
+  if (source instanceof URL || (typeof source === 'string' && /^https?:\/\//i.test(source))) {
+    const url = source instanceof URL ? source : new URL(source);
+    if (url.protocol === 'file:') return readModelDir(fileURLToPath(url));
+    if (url.protocol === 'http:' || url.protocol === 'https:') return fetchModelFiles(url.href);
+    throw new TypeError(`load: a URL "source" must be file:, http: or https:, got ${url.protocol}`);
   }
-  return { decoder: decoder as Uint8Array, ...(encoder ? { encoder } : {}), ...(card ? { card } : {}) };
+  if (typeof source === 'string') return readModelDir(source);
+  if (typeof source === 'object' && source !== null && source.decoder instanceof Uint8Array) return source;
+  throw new TypeError(
+    `load: "source" must be a model directory, a URL, or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
+  );
 }
 
 /**
@@ -143,27 +185,21 @@ async function readModelDir(dir: string): Promise<ModelBytes> {
  */
 export class VaeModel extends VaeModelCore {
   /**
-   * Loads a model from a directory or from bytes.
-   * @throws Error naming the missing or malformed file, or what the backend lacks.
+   * Loads a model from a directory, a URL or bytes.
+   * @throws ModelDirError naming the missing or malformed file; Error saying what the backend lacks.
    */
-  static async load(source: string | ModelBytes, options: NodeLoadOptions = {}): Promise<VaeModel> {
-    const bytes = typeof source === 'string' ? await readModelDir(source) : source;
-    const binding = await nodeBinding(options);
-    let sessions: Awaited<ReturnType<typeof VaeModelCore.createSessions>>;
-    try {
-      sessions = await VaeModelCore.createSessions(binding, bytes);
-    } catch (error) {
-      const where = typeof source === 'string' ? ` from ${source}` : '';
-      throw new Error(`cannot load model${where} on ${binding.name}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    return VaeModelCore.assemble(() => new VaeModel(binding, sessions, bytes.card, options), sessions);
+  static async load(source: NodeModelSource, options: NodeLoadOptions = {}): Promise<VaeModel> {
+    const bytes = await readSource(source);
+    return VaeModel.create(await nodeBinding(options), bytes, options);
   }
 }
 
+export type { ModelBytes, ModelCard } from '../core/model-dir.js';
+export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
+export type { LikelihoodSpec } from './importance-score.js';
 export type { InterpolationMethod } from './latent-paths.js';
 export { interpolateCodes, traverseCodes } from './latent-paths.js';
 export type { Batch, BatchInput } from './tensor-input.js';
 export { toArrays, toBatch } from './tensor-input.js';
-export type { CommonLoadOptions, ModelBytes, Moments, OrtBinding } from './vae-model.js';
+export type { CommonLoadOptions, LikelihoodOption, Moments, OrtBinding } from './vae-model.js';
+export { checkUnitInterval } from './vae-model.js';

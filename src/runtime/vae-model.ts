@@ -1,44 +1,29 @@
 /**
  * The platform-neutral core of the runtime. It talks only to onnxruntime-common's types; the doors
- * (`node.ts`, `web.ts`) bring an actual onnxruntime and the way to read files or URLs.
+ * (`node.ts`, `web.ts`) bring an onnxruntime (a binding) and the model's bytes, and hand both to
+ * `VaeModel.create`.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import type { ModelCard } from '../core/card.js';
+import {
+  MODEL_FILES,
+  type ModelBytes,
+  type ModelCard,
+  modelFilePath,
+  reexportHint,
+} from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
+import { drawImportanceSamples, importanceScores, type LikelihoodSpec } from './importance-score.js';
+import {
+  checkEncoderFits,
+  type DecoderContract,
+  decoderContract,
+  type EncoderContract,
+  encoderContract,
+  resolveExampleShape,
+} from './io-contract.js';
 import { type InterpolationMethod, interpolateCodes, traverseCodes } from './latent-paths.js';
+import { outputBatch, runBatched, runOnce } from './session-runner.js';
 import { type Batch, type BatchInput, toBatch } from './tensor-input.js';
-
-const LOG_2PI = Math.log(2 * Math.PI);
-
-/** log p(x|decoded) summed over one example, in float64. */
-function logLikelihood(
-  likelihood: { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number },
-  decoded: Float32Array,
-  x: Float32Array,
-  isLogits: boolean,
-): number {
-  let sum = 0;
-  if (likelihood.kind === 'gaussian') {
-    const inv = Math.exp(-likelihood.logVariance);
-    for (let j = 0; j < x.length; j++) {
-      const d = (x[j] as number) - (decoded[j] as number);
-      sum -= 0.5 * (d * d * inv + likelihood.logVariance + LOG_2PI);
-    }
-    return sum;
-  }
-  for (let j = 0; j < x.length; j++) {
-    const xj = x[j] as number;
-    if (isLogits) {
-      const l = decoded[j] as number;
-      sum -= Math.max(l, 0) - l * xj + Math.log1p(Math.exp(-Math.abs(l)));
-    } else {
-      // Probabilities only: clamp away from 0 and 1 so that log stays finite.
-      const p = Math.min(1 - 1e-7, Math.max(1e-7, decoded[j] as number));
-      sum += xj * Math.log(p) + (1 - xj) * Math.log(1 - p);
-    }
-  }
-  return sum;
-}
 
 /** What a door gives the core: how to make sessions and tensors with its onnxruntime. */
 export interface OrtBinding {
@@ -48,17 +33,18 @@ export interface OrtBinding {
   tensor(data: Float32Array, dims: readonly number[]): Tensor;
 }
 
-/** The bytes of a model: decoder.onnx is required, encoder.onnx and the card are optional. */
-export interface ModelBytes {
-  encoder?: Uint8Array;
-  decoder: Uint8Array;
-  card?: ModelCard;
-}
+/**
+ * p(x|z) for `score`, when card.json does not say it (a model exported by another tool): `bernoulli`
+ * for values in [0, 1], or `{ kind: 'gaussian', logVariance }` with log σ² shared by every value.
+ */
+export type LikelihoodOption = 'bernoulli' | LikelihoodSpec;
 
 /** Options shared by every door's `load`. */
 export interface CommonLoadOptions {
   /** Largest batch sent to one `session.run`; larger inputs are split. Default 1024. */
   maxBatch?: number;
+  /** The likelihood `score` uses; overrides card.json. */
+  likelihood?: LikelihoodOption;
 }
 
 /** The encoder's two outputs for a batch of inputs. */
@@ -67,27 +53,68 @@ export interface Moments {
   logvar: Batch;
 }
 
-interface IoNames {
-  input: string;
-  outputs: string[];
+interface Part<C> {
+  session: InferenceSession;
+  io: C;
 }
 
-function tensorMeta(
-  session: InferenceSession,
-  kind: 'input' | 'output',
-  name: string,
-): readonly (number | string)[] {
-  const list = kind === 'input' ? session.inputMetadata : session.outputMetadata;
-  const meta = list?.find((m) => m.name === name);
-  return meta?.isTensor ? meta.shape : [];
+/** What `VaeModel.create` hands the constructor. Internal: build models with a door's `load`. */
+export interface ModelParts {
+  binding: OrtBinding;
+  decoder: Part<DecoderContract>;
+  encoder: Part<EncoderContract> | undefined;
+  /** Reads encoder.onnx when it is first needed (a lazily fetched model). */
+  encoderLoader: (() => Promise<Uint8Array | undefined>) | undefined;
+  card: ModelCard | undefined;
+  where: string | undefined;
+  inputShape: number[];
+  maxBatch: number;
+  likelihood: LikelihoodSpec | undefined;
 }
 
-function pickInput(session: InferenceSession, wanted: string, part: string): string {
-  if (session.inputNames.includes(wanted)) return wanted;
-  if (session.inputNames.length === 1) return session.inputNames[0] as string;
-  throw new Error(
-    `cannot load model: ${part} must have an input named "${wanted}" or exactly one input, got [${session.inputNames.join(', ')}]`,
+function checkLikelihood(option: LikelihoodOption | undefined): LikelihoodSpec | undefined {
+  if (option === undefined) return undefined;
+  if (option === 'bernoulli') return { kind: 'bernoulli' };
+  if (typeof option === 'object' && option !== null && option.kind === 'bernoulli') return option;
+  if (
+    typeof option === 'object' &&
+    option !== null &&
+    option.kind === 'gaussian' &&
+    Number.isFinite(option.logVariance)
+  ) {
+    return option;
+  }
+  throw new TypeError(
+    `load: "likelihood" must be "bernoulli", { kind: "bernoulli" } or { kind: "gaussian", logVariance: <finite number> }, got ${JSON.stringify(option)}`,
   );
+}
+
+/** The likelihood card.json describes, if it describes one completely. */
+function cardLikelihood(card: ModelCard | undefined): LikelihoodSpec | undefined {
+  if (card?.likelihood === 'bernoulli') return { kind: 'bernoulli' };
+  const logVariance = card?.likelihoodParams?.logVariance;
+  if (card?.likelihood === 'gaussian' && logVariance !== undefined) return { kind: 'gaussian', logVariance };
+  return undefined;
+}
+
+/** Creates one part's session; an unreadable file fails naming the file and what to do. */
+async function openSession(
+  binding: OrtBinding,
+  bytes: Uint8Array,
+  part: 'encoder' | 'decoder',
+  where: string | undefined,
+  file: string,
+): Promise<InferenceSession> {
+  try {
+    return await binding.createSession(bytes, part);
+  } catch (error) {
+    const path = modelFilePath(where, file);
+    const reason = (error as Error).message.replace(/\s+$/, '');
+    throw new Error(
+      `cannot load ${path} on ${binding.name}: ${reason}; if the file is truncated or not an ONNX model, ${reexportHint(where)}`,
+      { cause: error },
+    );
+  }
 }
 
 /** A loaded VAE: ONNX sessions for the decoder and (optionally) the encoder. Call `dispose` when done. */
@@ -102,106 +129,93 @@ export class VaeModel {
   readonly card: ModelCard | undefined;
   /** Largest batch sent to one `session.run`. */
   readonly maxBatch: number;
-  private encoder: InferenceSession | undefined;
-  private decoder: InferenceSession | undefined;
   private readonly binding: OrtBinding;
-  private readonly encoderIo: IoNames | undefined;
-  private readonly decoderIo: IoNames;
+  private readonly where: string | undefined;
+  private readonly explicitLikelihood: LikelihoodSpec | undefined;
+  private decoder: Part<DecoderContract> | undefined;
+  private encoder: Part<EncoderContract> | undefined;
+  private encoderLoader: (() => Promise<Uint8Array | undefined>) | undefined;
+  private encoderPending: Promise<Part<EncoderContract>> | undefined;
 
-  protected constructor(
-    binding: OrtBinding,
-    sessions: { encoder: InferenceSession | undefined; decoder: InferenceSession },
-    card: ModelCard | undefined,
-    options: CommonLoadOptions,
-  ) {
-    this.binding = binding;
-    this.backend = binding.name;
-    this.card = card;
-    this.encoder = sessions.encoder;
-    this.decoder = sessions.decoder;
-    this.maxBatch = options.maxBatch ?? 1024;
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
-      throw new RangeError(`load: "maxBatch" must be a positive integer, got ${options.maxBatch}`);
-    }
-    const dec = sessions.decoder;
-    const z = pickInput(dec, 'z', 'decoder.onnx');
-    const xHat = dec.outputNames.includes('x_hat') ? 'x_hat' : dec.outputNames[0];
-    if (xHat === undefined) throw new Error('cannot load model: decoder.onnx has no outputs');
-    this.decoderIo = { input: z, outputs: [xHat] };
-    const zShape = tensorMeta(dec, 'input', z);
-    const latent = zShape[1];
-    if (zShape.length !== 2 || typeof latent !== 'number') {
-      throw new Error(
-        `cannot load model: decoder input "${z}" must have shape [N, L] with a fixed L, got [${zShape.join(', ')}]`,
-      );
-    }
-    this.latentDim = latent;
-    let inputShape = tensorMeta(dec, 'output', xHat).slice(1);
-    const enc = sessions.encoder;
-    if (enc) {
-      const x = pickInput(enc, 'x', 'encoder.onnx');
-      for (const name of ['mu', 'logvar']) {
-        if (!enc.outputNames.includes(name)) {
-          throw new Error(
-            `cannot load model: encoder.onnx must have outputs "mu" and "logvar", got [${enc.outputNames.join(', ')}]`,
-          );
-        }
-      }
-      this.encoderIo = { input: x, outputs: ['mu', 'logvar'] };
-      const muLatent = tensorMeta(enc, 'output', 'mu')[1];
-      if (typeof muLatent === 'number' && muLatent !== latent) {
-        throw new Error(
-          `cannot load model: the encoder's "mu" has ${muLatent} latent values but the decoder's "${z}" takes ${latent}`,
-        );
-      }
-      const xShape = tensorMeta(enc, 'input', x).slice(1);
-      if (!inputShape.every((d) => typeof d === 'number')) inputShape = xShape;
-    }
-    if (inputShape.length === 0 || !inputShape.every((d) => typeof d === 'number')) {
-      if (card === undefined) {
-        throw new Error(
-          `cannot load model: the example shape is not fixed in the ONNX files and there is no card.json`,
-        );
-      }
-      inputShape = card.inputShape;
-    }
-    this.inputShape = inputShape as number[];
+  /** Internal: models are made by a door's `VaeModel.load`, which calls `create`. */
+  constructor(parts: ModelParts) {
+    this.binding = parts.binding;
+    this.backend = parts.binding.name;
+    this.decoder = parts.decoder;
+    this.encoder = parts.encoder;
+    this.encoderLoader = parts.encoderLoader;
+    this.card = parts.card;
+    this.where = parts.where;
+    this.inputShape = parts.inputShape;
+    this.latentDim = parts.decoder.io.latentDim;
+    this.maxBatch = parts.maxBatch;
+    this.explicitLikelihood = parts.likelihood;
   }
 
   /**
-   * Creates sessions from model bytes with `binding` and checks that they fit together. A failed
-   * load releases every session it created.
+   * Opens sessions for the model's bytes with a door's binding, checks that the files fit together
+   * (and card.json with them), and builds the model. A failed create releases every session it made.
+   * @throws ModelDirError naming the file that does not fit; Error naming the file onnxruntime refused.
    */
-  protected static async createSessions(
+  static async create<T extends VaeModel>(
+    this: new (
+      parts: ModelParts,
+    ) => T,
     binding: OrtBinding,
     bytes: ModelBytes,
-  ): Promise<{ encoder: InferenceSession | undefined; decoder: InferenceSession }> {
-    const decoder = await binding.createSession(bytes.decoder, 'decoder');
-    try {
-      const encoder = bytes.encoder ? await binding.createSession(bytes.encoder, 'encoder') : undefined;
-      return { encoder, decoder };
-    } catch (error) {
-      await decoder.release();
-      throw error;
-    }
-  }
-
-  /** Builds the model from sessions, releasing them if they do not fit together. */
-  protected static async assemble<T extends VaeModel>(
-    make: () => T,
-    sessions: { encoder: InferenceSession | undefined; decoder: InferenceSession },
+    options: CommonLoadOptions = {},
   ): Promise<T> {
+    const maxBatch = options.maxBatch ?? 1024;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+      throw new RangeError(`load: "maxBatch" must be a positive integer, got ${options.maxBatch}`);
+    }
+    const likelihood = checkLikelihood(options.likelihood);
+    const { where, card } = bytes;
+    const decoderSession = await openSession(
+      binding,
+      bytes.decoder,
+      'decoder',
+      where,
+      MODEL_FILES.decoderOnnx,
+    );
+    let encoderSession: InferenceSession | undefined;
     try {
-      return make();
+      const decoder = {
+        session: decoderSession,
+        io: decoderContract(decoderSession, modelFilePath(where, MODEL_FILES.decoderOnnx)),
+      };
+      let encoder: Part<EncoderContract> | undefined;
+      if (bytes.encoder instanceof Uint8Array) {
+        encoderSession = await openSession(binding, bytes.encoder, 'encoder', where, MODEL_FILES.encoderOnnx);
+        encoder = {
+          session: encoderSession,
+          io: encoderContract(encoderSession, modelFilePath(where, MODEL_FILES.encoderOnnx)),
+        };
+        checkEncoderFits(encoder.io, decoder.io, where);
+      }
+      return new this({
+        binding,
+        decoder,
+        encoder,
+        encoderLoader: typeof bytes.encoder === 'function' ? bytes.encoder : undefined,
+        card,
+        where,
+        inputShape: resolveExampleShape(decoder.io, encoder?.io, card, where),
+        maxBatch,
+        likelihood,
+      });
     } catch (error) {
-      await Promise.all([sessions.decoder.release(), sessions.encoder?.release()]);
+      await Promise.all([decoderSession.release(), encoderSession?.release()]);
       throw error;
     }
   }
 
-  /** True when the model has an encoder (encode, reconstruct and score need it). */
+  /**
+   * True when the model has an encoder (encode, reconstruct and score need it). For a model whose
+   * encoder is fetched when first needed, true until a fetch finds none.
+   */
   get hasEncoder(): boolean {
-    return this.encoderIo !== undefined;
+    return this.encoder !== undefined || this.encoderLoader !== undefined;
   }
 
   /**
@@ -209,15 +223,16 @@ export class VaeModel {
    * @param x - nested arrays, one per example, or `{ data, shape }` with shape [N, ...inputShape].
    */
   async encode(x: BatchInput): Promise<Moments> {
-    const session = this.encoder;
-    const io = this.encoderIo;
-    if (!session || !io) {
-      throw new Error(
-        this.decoder ? 'encode: this model has no encoder.onnx' : 'encode: the model is disposed',
-      );
-    }
     const batch = toBatch(x, this.inputShape, 'encode', 'x');
-    const [mu, logvar] = await this.runBatched(session, io, batch, [this.latentDim]);
+    const encoder = this.encoder ?? (await this.loadEncoder('encode'));
+    const [mu, logvar] = await runBatched(
+      encoder.session,
+      this.binding.tensor,
+      encoder.io,
+      batch,
+      [this.latentDim],
+      this.maxBatch,
+    );
     return { mu: mu as Batch, logvar: logvar as Batch };
   }
 
@@ -228,17 +243,23 @@ export class VaeModel {
   decode(z: BatchInput): Promise<Batch> {
     // Not an async function: the hot path (one session.run) then costs no extra promise hops.
     try {
-      const session = this.decoder;
-      if (!session) throw new Error('decode: the model is disposed');
+      const decoder = this.decoder;
+      if (!decoder) throw new Error('decode: the model is disposed');
       const batch = toBatch(z, [this.latentDim], 'decode', 'z');
-      const io = this.decoderIo;
-      if ((batch.shape[0] as number) <= this.maxBatch) {
-        // One run and one promise hop: this is the path a batch-1 caller takes on every call.
-        return this.runOnce(session, io, batch).then((results) =>
-          this.outputBatch(results, io.outputs[0] as string, batch, this.inputShape),
+      const n = batch.shape[0] as number;
+      if (n <= this.maxBatch) {
+        return runOnce(decoder.session, this.binding.tensor, decoder.io, batch).then((results) =>
+          outputBatch(results, decoder.io.outputs[0] as string, n, this.inputShape),
         );
       }
-      return this.runInChunks(session, io, batch, this.inputShape).then((outs) => outs[0] as Batch);
+      return runBatched(
+        decoder.session,
+        this.binding.tensor,
+        decoder.io,
+        batch,
+        this.inputShape,
+        this.maxBatch,
+      ).then((outs) => outs[0] as Batch);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -313,7 +334,8 @@ export class VaeModel {
    * The anomaly score of each example: −log p(x) estimated by importance sampling with `samples`
    * draws from q(z|x) (the IWAE bound; 1 sample is the negative ELBO estimate), in nats. Higher is
    * more anomalous. Seeded, so the same call gives the same scores in every runtime.
-   * @throws Error when the likelihood is unknown (no card.json and no "logits" output to infer Bernoulli).
+   * @throws Error when the likelihood is unknown (see the `likelihood` load option); RangeError for
+   *   Bernoulli inputs outside [0, 1].
    */
   async score(x: BatchInput, options: { samples?: number; seed?: number } = {}): Promise<Float64Array> {
     const K = options.samples ?? 1;
@@ -321,150 +343,124 @@ export class VaeModel {
       throw new RangeError(`score: "samples" must be a positive integer, got ${K}`);
     const likelihood = this.likelihood();
     const batch = toBatch(x, this.inputShape, 'score', 'x');
+    if (likelihood.kind === 'bernoulli') checkUnitInterval(batch, 'score', 'x');
     const { mu, logvar } = await this.encode(batch);
+    const decoder = this.decoder;
+    if (!decoder) throw new Error('score: the model is disposed');
+    const draws = drawImportanceSamples(mu.data, logvar.data, this.latentDim, K, options.seed ?? 0);
+    const logits = likelihood.kind === 'bernoulli' ? decoder.io.logits : undefined;
     const n = batch.shape[0] as number;
-    const L = this.latentDim;
-    const D = batch.data.length / n;
-    const eps = normalArray(n * K * L, options.seed ?? 0);
-    const z = new Float32Array(n * K * L);
-    const logPzMinusLogQ = new Float64Array(n * K);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < K; k++) {
-        let acc = 0;
-        for (let d = 0; d < L; d++) {
-          const e = eps[(i * K + k) * L + d] as number;
-          const lv = logvar.data[i * L + d] as number;
-          const zi = (mu.data[i * L + d] as number) + Math.exp(0.5 * lv) * e;
-          z[(i * K + k) * L + d] = zi;
-          acc += -0.5 * zi * zi + 0.5 * (e * e + lv);
-        }
-        logPzMinusLogQ[i * K + k] = acc;
-      }
-    }
-    const session = this.decoder;
-    if (!session) throw new Error('score: the model is disposed');
-    const outName =
-      likelihood.kind === 'bernoulli' && session.outputNames.includes('logits')
-        ? 'logits'
-        : this.decoderIo.outputs[0];
-    const [decoded] = await this.runBatched(
-      session,
-      { input: this.decoderIo.input, outputs: [outName as string] },
-      { data: z, shape: [n * K, L] },
+    const [decoded] = await runBatched(
+      decoder.session,
+      this.binding.tensor,
+      { input: decoder.io.input, outputs: [logits ?? (decoder.io.outputs[0] as string)] },
+      { data: draws.z, shape: [n * K, this.latentDim] },
       this.inputShape,
+      this.maxBatch,
     );
-    const scores = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const logW = new Float64Array(K);
-      for (let k = 0; k < K; k++) {
-        const row = (decoded as Batch).data.subarray((i * K + k) * D, (i * K + k + 1) * D);
-        const xi = batch.data.subarray(i * D, (i + 1) * D);
-        logW[k] =
-          logLikelihood(likelihood, row, xi, outName === 'logits') + (logPzMinusLogQ[i * K + k] as number);
-      }
-      const max = Math.max(...logW);
-      const lse = max + Math.log(logW.reduce((s, w) => s + Math.exp(w - max), 0));
-      scores[i] = -(lse - Math.log(K));
-    }
-    return scores;
+    return importanceScores((decoded as Batch).data, batch.data, draws, K, likelihood, logits !== undefined);
   }
 
   /**
-   * The kind of p(x|z) that `score` uses: from card.json, else Bernoulli when the decoder has a
-   * "logits" output; undefined when neither tells.
+   * The kind of p(x|z) that `score` uses: the `likelihood` load option, else card.json, else
+   * Bernoulli when the decoder has a "logits" output; undefined when none of them tells.
    */
   get likelihoodKind(): 'bernoulli' | 'gaussian' | undefined {
+    if (this.explicitLikelihood) return this.explicitLikelihood.kind;
     if (this.card?.likelihood === 'gaussian' || this.card?.likelihood === 'bernoulli')
       return this.card.likelihood;
-    return this.decoder?.outputNames.includes('logits') ? 'bernoulli' : undefined;
-  }
-
-  /** The likelihood of p(x|z): from card.json, else Bernoulli when the decoder has a "logits" output. */
-  private likelihood(): { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number } {
-    if (this.card?.likelihood === 'gaussian') {
-      const logVariance = this.card.likelihoodParams?.logVariance;
-      if (logVariance === undefined)
-        throw new Error('score: card.json says gaussian but gives no likelihoodParams.logVariance');
-      return { kind: 'gaussian', logVariance };
-    }
-    if (this.card?.likelihood === 'bernoulli' || this.decoder?.outputNames.includes('logits'))
-      return { kind: 'bernoulli' };
-    throw new Error(
-      'score: the likelihood is unknown (no card.json, and the decoder has no "logits" output)',
-    );
+    return this.decoder?.io.logits !== undefined ? 'bernoulli' : undefined;
   }
 
   /** Releases the ONNX sessions. The model cannot be used afterwards. */
   async dispose(): Promise<void> {
-    const sessions = [this.encoder, this.decoder];
+    const parts = [this.encoder, this.decoder];
+    // A pending encoder load that already finished is in `parts`; one still running is released when it ends.
+    const pending = this.encoder ? undefined : this.encoderPending;
     this.encoder = undefined;
     this.decoder = undefined;
-    await Promise.all(sessions.map((s) => s?.release()));
+    this.encoderLoader = undefined;
+    this.encoderPending = undefined;
+    await Promise.all([
+      ...parts.map((p) => p?.session.release()),
+      pending?.then(
+        (p) => p.session.release(),
+        () => undefined,
+      ),
+    ]);
   }
 
-  /** Runs `batch` through `session`, split into runs of at most `maxBatch` examples. */
-  private runBatched(
-    session: InferenceSession,
-    io: IoNames,
-    batch: Batch,
-    outputShape: readonly number[],
-  ): Promise<Batch[]> {
-    if ((batch.shape[0] ?? 0) <= this.maxBatch) {
-      return this.runOnce(session, io, batch).then((results) =>
-        io.outputs.map((name) => this.outputBatch(results, name, batch, outputShape)),
-      );
-    }
-    return this.runInChunks(session, io, batch, outputShape);
-  }
-
-  /** One `session.run` of the whole batch. */
-  private runOnce(
-    session: InferenceSession,
-    io: IoNames,
-    batch: Batch,
-  ): Promise<InferenceSession.OnnxValueMapType> {
-    return session.run({ [io.input]: this.binding.tensor(batch.data, batch.shape) }, io.outputs);
-  }
-
-  /** One output of a single run, handed over as the runtime made it (no copy on the hot path). */
-  private outputBatch(
-    results: InferenceSession.OnnxValueMapType,
-    name: string,
-    batch: Batch,
-    outputShape: readonly number[],
-  ): Batch {
-    const n = batch.shape[0] as number;
-    let outSize = 1;
-    for (const d of outputShape) outSize *= d;
-    const data = (results[name] as Tensor).data as Float32Array;
-    if (data.length !== n * outSize) {
+  /** The likelihood `score` uses, or an error that says how to give one. */
+  private likelihood(): LikelihoodSpec {
+    const spec = this.explicitLikelihood ?? cardLikelihood(this.card);
+    if (spec) return spec;
+    if (this.card?.likelihood === 'gaussian') {
       throw new Error(
-        `${name} has ${data.length} values, expected ${n} × ${outSize}; the model's output shape is not [N, ${outputShape}]`,
+        `score: ${modelFilePath(this.where, MODEL_FILES.card)} says gaussian but gives no likelihoodParams.logVariance; pass { likelihood: { kind: 'gaussian', logVariance } } to VaeModel.load (--likelihood gaussian:LOGVAR in the CLI)`,
       );
     }
-    return { data, shape: [n, ...outputShape] };
+    if (this.decoder?.io.logits !== undefined) return { kind: 'bernoulli' };
+    throw new Error(
+      `score: the likelihood p(x|z) is unknown (no card.json, and the decoder has no "logits" output); pass { likelihood: 'bernoulli' } or { likelihood: { kind: 'gaussian', logVariance } } to VaeModel.load (--likelihood bernoulli or gaussian:LOGVAR in the CLI)`,
+    );
   }
 
-  private async runInChunks(
-    session: InferenceSession,
-    io: IoNames,
-    batch: Batch,
-    outputShape: readonly number[],
-  ): Promise<Batch[]> {
-    const [n = 0, ...rest] = batch.shape;
-    const outSize = outputShape.reduce((a, b) => a * b, 1);
-    const inSize = rest.reduce((a, b) => a * b, 1);
-    const outs = io.outputs.map(() => new Float32Array(n * outSize));
-    for (let start = 0; start < n; start += this.maxBatch) {
-      const count = Math.min(this.maxBatch, n - start);
-      const data = batch.data.subarray(start * inSize, (start + count) * inSize);
-      const feeds = { [io.input]: this.binding.tensor(data, [count, ...rest]) };
-      const results = await session.run(feeds, io.outputs);
-      io.outputs.forEach((name, k) => {
-        const t = results[name] as Tensor;
-        (outs[k] as Float32Array).set(t.data as Float32Array, start * outSize);
-      });
+  /** The encoder, fetched and opened on first use when the model was loaded lazily. */
+  private loadEncoder(fn: string): Promise<Part<EncoderContract>> {
+    const loader = this.encoderLoader;
+    if (!loader) {
+      return Promise.reject(
+        new Error(this.decoder ? `${fn}: this model has no encoder.onnx` : `${fn}: the model is disposed`),
+      );
     }
-    return outs.map((data) => ({ data, shape: [n, ...outputShape] }));
+    this.encoderPending ??= (async () => {
+      const bytes = await loader();
+      if (bytes === undefined) {
+        this.encoderLoader = undefined;
+        throw new Error(`${fn}: this model has no encoder.onnx`);
+      }
+      const path = modelFilePath(this.where, MODEL_FILES.encoderOnnx);
+      const session = await openSession(this.binding, bytes, 'encoder', this.where, MODEL_FILES.encoderOnnx);
+      try {
+        const part = { session, io: encoderContract(session, path) };
+        const decoder = this.decoder;
+        if (!decoder) throw new Error(`${fn}: the model is disposed`);
+        checkEncoderFits(part.io, decoder.io, this.where);
+        this.encoder = part;
+        return part;
+      } catch (error) {
+        await session.release();
+        throw error;
+      }
+    })().finally(() => {
+      this.encoderPending = undefined;
+    });
+    return this.encoderPending;
+  }
+}
+
+/** The first value outside [0, 1] (which a Bernoulli likelihood cannot score), or undefined. */
+export function findOutsideUnitInterval(
+  batch: Batch,
+): { row: number; index: number; value: number } | undefined {
+  const [n = 1] = batch.shape;
+  const size = batch.data.length / n;
+  for (let i = 0; i < batch.data.length; i++) {
+    const value = batch.data[i] as number;
+    if (value < 0 || value > 1) return { row: Math.floor(i / size), index: i % size, value };
+  }
+  return undefined;
+}
+
+/**
+ * Checks that examples suit a Bernoulli likelihood: every value in [0, 1].
+ * @throws RangeError naming the argument, the row and the value.
+ */
+export function checkUnitInterval(batch: Batch, fn: string, arg: string): void {
+  const bad = findOutsideUnitInterval(batch);
+  if (bad) {
+    throw new RangeError(
+      `${fn}: "${arg}" holds ${bad.value} at row ${bad.row}, index ${bad.index}; a Bernoulli likelihood expects values in [0, 1]`,
+    );
   }
 }

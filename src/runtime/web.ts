@@ -1,15 +1,15 @@
 /**
- * The browser door of `vae-onnx/runtime`: onnxruntime-web only (`wasm`, `webgpu`). It imports no
- * `node:*` module, no onnxruntime-node and no tfjs, so bundlers can ship it to any page.
+ * The browser door of the runtime: onnxruntime-web only (`wasm`, `webgpu`). It imports no `node:*`
+ * module, no onnxruntime-node and no tfjs. onnxruntime-web is loaded with a dynamic import, so every
+ * bundler puts it in a chunk of its own (its WebAssembly threads start from that chunk's URL, which
+ * is what makes crossOriginIsolated pages work without configuration), and only the build the
+ * backend needs is fetched: the plain WebAssembly build for `wasm`, the WebGPU build for `webgpu`.
  */
-import * as ort from 'onnxruntime-web';
-import { MODEL_FILES, type ModelCard, parseCard } from '../core/card.js';
-import {
-  type CommonLoadOptions,
-  type ModelBytes,
-  type OrtBinding,
-  VaeModel as VaeModelCore,
-} from './vae-model.js';
+import type * as OrtWeb from 'onnxruntime-web';
+import { MODEL_FILES, type ModelBytes, modelFilePath } from '../core/model-dir.js';
+import { type DownloadProgress, fetchModelFiles } from './fetch-model.js';
+import { type CommonLoadOptions, type OrtBinding, VaeModel as VaeModelCore } from './vae-model.js';
+import { warmUpModelBytes } from './warm-up-model.js';
 
 /** Backends of the browser door. */
 export type WebBackend = 'wasm' | 'webgpu';
@@ -21,12 +21,28 @@ export interface WebLoadOptions extends CommonLoadOptions {
   /** WebAssembly threads; default: all cores when the page is crossOriginIsolated, else 1. */
   threads?: number;
   /** onnxruntime's graph optimization level. Default `all`. */
-  graphOptimizationLevel?: ort.InferenceSession.SessionOptions['graphOptimizationLevel'];
+  graphOptimizationLevel?: OrtWeb.InferenceSession.SessionOptions['graphOptimizationLevel'];
   /** Called while model files download: bytes received so far and the total when known. */
-  onProgress?: (progress: { file: string; loaded: number; total: number | undefined }) => void;
-  /** Where onnxruntime-web finds its .wasm files, when the bundler does not place them itself. */
+  onProgress?: DownloadProgress;
+  /**
+   * Where onnxruntime-web's .wasm files are served (a URL prefix, such as `/ort/`), when the bundler
+   * does not place them: ort-wasm-simd-threaded.wasm for `wasm`, ort-wasm-simd-threaded.asyncify.wasm
+   * for `webgpu`, as onnxruntime-web's package ships them. Its JavaScript stays in the bundle.
+   */
   wasmPaths?: string;
+  /**
+   * `fp16` loads decoder.fp16.onnx (half-float weights: half the download, outputs within ~1e-3)
+   * from a URL. Default `fp32` (decoder.onnx).
+   */
+  precision?: 'fp32' | 'fp16';
+  /** Fetch encoder.onnx with the decoder instead of when first needed. Default false. */
+  eagerEncoder?: boolean;
+  /** Give up, rejecting with an error that says where the load stood, after this many ms. Default 60000. */
+  timeoutMs?: number;
 }
+
+/** What `VaeModel.load` in a browser reads: the URL of a model directory, or the bytes. */
+export type WebModelSource = string | URL | ModelBytes;
 
 async function hasWebGpuAdapter(): Promise<boolean> {
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
@@ -48,96 +64,135 @@ export async function resolveWebBackend(wanted: WebBackend = 'wasm'): Promise<We
   return wanted === 'webgpu' && (await hasWebGpuAdapter()) ? 'webgpu' : 'wasm';
 }
 
-async function webBinding(o: WebLoadOptions): Promise<OrtBinding> {
-  const backend = await resolveWebBackend(o.backend);
+/** The .wasm file of each backend's onnxruntime-web build (its bundled JavaScript loads it). */
+export const WASM_FILES: Readonly<Record<WebBackend, string>> = Object.freeze({
+  wasm: 'ort-wasm-simd-threaded.wasm',
+  webgpu: 'ort-wasm-simd-threaded.asyncify.wasm',
+});
+
+/** onnxruntime-web's build for a backend, in a chunk of its own. */
+function importOrtWeb(backend: WebBackend): Promise<typeof OrtWeb> {
+  return backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm');
+}
+
+/**
+ * Loads onnxruntime-web for `backend` and starts its WebAssembly (by opening a 100-byte model), so
+ * that the caller's downloads run meanwhile.
+ */
+async function webBinding(backend: WebBackend, o: WebLoadOptions): Promise<OrtBinding> {
+  const ort = await importOrtWeb(backend);
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const cores =
     (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
   ort.env.wasm.numThreads = o.threads ?? (isolated ? cores : 1);
-  if (o.wasmPaths !== undefined) ort.env.wasm.wasmPaths = o.wasmPaths;
+  if (o.wasmPaths !== undefined) {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    ort.env.wasm.wasmPaths = { wasm: new URL(WASM_FILES[backend], new URL(o.wasmPaths, base)).href };
+  }
+  const options: OrtWeb.InferenceSession.SessionOptions = {
+    executionProviders: [backend],
+    graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
+  };
+  const warmUp = await ort.InferenceSession.create(warmUpModelBytes(), options);
+  await warmUp.release();
   return {
     name: `onnxruntime-web-${backend}`,
-    createSession: (bytes) =>
-      ort.InferenceSession.create(bytes, {
-        executionProviders: [backend],
-        graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
-      }),
+    createSession: (bytes) => ort.InferenceSession.create(bytes, options),
     tensor: (data, dims) => new ort.Tensor('float32', data, dims),
   };
 }
 
-async function fetchBytes(
-  url: string,
-  file: string,
-  o: WebLoadOptions,
-  required: boolean,
-): Promise<Uint8Array | undefined> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`cannot load ${url}: ${(error as Error).message}`, { cause: error });
+function readSource(source: WebModelSource, o: WebLoadOptions): Promise<ModelBytes> {
+  if (typeof source === 'object' && source !== null && !(source instanceof URL)) {
+    if (source.decoder instanceof Uint8Array) return Promise.resolve(source);
+  } else if (typeof source === 'string' || source instanceof URL) {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    const url = new URL(source, base).href;
+    return fetchModelFiles(url, {
+      lazyEncoder: o.eagerEncoder !== true,
+      ...(o.precision === 'fp16' ? { decoderFile: MODEL_FILES.decoderFp16Onnx } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
   }
-  if (!response.ok) {
-    if (!required && response.status === 404) return undefined;
-    throw new Error(`cannot load ${url}: HTTP ${response.status} ${response.statusText}`);
-  }
-  const lengthHeader = response.headers.get('content-length');
-  const total = lengthHeader === null ? undefined : Number(lengthHeader);
-  if (!response.body || !o.onProgress) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    o.onProgress({ file, loaded, total });
-  }
-  const out = new Uint8Array(loaded);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return Promise.reject(
+    new TypeError(
+      `load: "source" must be a model directory's URL or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
+    ),
+  );
 }
 
-/** Fetches a model directory served over HTTP: decoder.onnx required, encoder.onnx and card.json optional. */
-export async function fetchModel(baseUrl: string, options: WebLoadOptions = {}): Promise<ModelBytes> {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const [decoder, encoder, cardBytes] = await Promise.all([
-    fetchBytes(base + MODEL_FILES.decoderOnnx, MODEL_FILES.decoderOnnx, options, true),
-    fetchBytes(base + MODEL_FILES.encoderOnnx, MODEL_FILES.encoderOnnx, options, false),
-    fetchBytes(base + MODEL_FILES.card, MODEL_FILES.card, options, false),
-  ]);
-  let card: ModelCard | undefined;
-  if (cardBytes) card = parseCard(JSON.parse(new TextDecoder().decode(cardBytes)));
-  return { decoder: decoder as Uint8Array, ...(encoder ? { encoder } : {}), ...(card ? { card } : {}) };
+/** Rejects with `describe()`'s message after `ms`; a result that arrives later goes to `onLate`. */
+function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  describe: () => string,
+  onLate: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error(describe()));
+    }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        if (late) onLate(value);
+        else resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        if (!late) reject(error);
+      },
+    );
+  });
 }
 
 /** A loaded VAE in a browser. */
 export class VaeModel extends VaeModelCore {
   /**
-   * Loads a model from the URL of a model directory or from bytes.
-   * @throws Error naming the URL that failed, or the file that does not fit.
+   * Loads a model from the URL of a model directory or from bytes. onnxruntime-web starts while the
+   * decoder (and card.json) download; encoder.onnx is fetched when first needed.
+   * @throws ModelDirError naming the URL that failed or the file that does not fit; Error when the
+   *   load does not finish within `timeoutMs`.
    */
-  static async load(source: string | ModelBytes, options: WebLoadOptions = {}): Promise<VaeModel> {
-    const bytes = typeof source === 'string' ? await fetchModel(source, options) : source;
-    const binding = await webBinding(options);
-    let sessions: Awaited<ReturnType<typeof VaeModelCore.createSessions>>;
-    try {
-      sessions = await VaeModelCore.createSessions(binding, bytes);
-    } catch (error) {
-      throw new Error(`cannot load model on ${binding.name}: ${(error as Error).message}`, { cause: error });
-    }
-    return VaeModelCore.assemble(() => new VaeModel(binding, sessions, bytes.card, options), sessions);
+  static async load(source: WebModelSource, options: WebLoadOptions = {}): Promise<VaeModel> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    if (!(timeoutMs > 0)) throw new RangeError(`load: "timeoutMs" must be > 0, got ${options.timeoutMs}`);
+    const backend = await resolveWebBackend(options.backend);
+    const stage = { ort: 'starting', files: 'downloading' };
+    const work = (async () => {
+      const [binding, bytes] = await Promise.all([
+        webBinding(backend, options).then((b) => {
+          stage.ort = 'started';
+          return b;
+        }),
+        readSource(source, options).then((b) => {
+          stage.files = 'downloaded';
+          return b;
+        }),
+      ]);
+      return VaeModel.create(binding, bytes, options);
+    })();
+    const where = typeof source === 'string' || source instanceof URL ? String(source) : undefined;
+    return withDeadline(
+      work,
+      timeoutMs,
+      () =>
+        `cannot load ${modelFilePath(where, MODEL_FILES.decoderOnnx)} on onnxruntime-web-${backend}: not finished after ${timeoutMs} ms (onnxruntime-web ${stage.ort}, model files ${stage.files}); if onnxruntime-web never starts, check that its .wasm files are served (the wasmPaths option) and, on a crossOriginIsolated page, that its worker can load`,
+      (model) => void model.dispose(),
+    );
   }
 }
 
+export type { ModelBytes, ModelCard } from '../core/model-dir.js';
+export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
+export type { DownloadProgress } from './fetch-model.js';
+export { fetchModelFiles } from './fetch-model.js';
+export type { LikelihoodSpec } from './importance-score.js';
 export type { InterpolationMethod } from './latent-paths.js';
 export { interpolateCodes, traverseCodes } from './latent-paths.js';
 export type { Batch, BatchInput } from './tensor-input.js';
 export { toArrays, toBatch } from './tensor-input.js';
-export type { CommonLoadOptions, ModelBytes, Moments, OrtBinding } from './vae-model.js';
+export type { CommonLoadOptions, LikelihoodOption, Moments, OrtBinding } from './vae-model.js';
+export { checkUnitInterval } from './vae-model.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRng, normalArray } from '../src/core/random.js';
-import { bodySchemas } from '../src/server/schemas.js';
-import { negotiate } from '../src/server/wire.js';
+import { OPERATIONS } from '../src/server/app.js';
 import { postJson, startTestServer, type TestServer } from './helpers/server.js';
 
 const L = 20;
@@ -393,11 +392,17 @@ describe('vae serve: the HTTP service', () => {
       >;
     };
     assert.equal(doc.openapi, '3.1.0');
-    const schemas = bodySchemas({ maxBatch: 8, maxSamples: 50 });
-    for (const op of ['decode', 'encode', 'reconstruct', 'sample', 'score'] as const) {
-      const post = doc.paths[`/v1/models/{name}/${op}`]?.post;
-      assert.ok(post, op);
-      assert.deepEqual(post.requestBody?.content['application/json']?.schema, schemas[op]);
+    assert.deepEqual(
+      OPERATIONS.map((op) => op.name),
+      ['decode', 'encode', 'reconstruct', 'sample', 'score'],
+    );
+    for (const op of OPERATIONS) {
+      const post = doc.paths[`/v1/models/{name}/${op.name}`]?.post;
+      assert.ok(post, op.name);
+      assert.deepEqual(
+        post.requestBody?.content['application/json']?.schema,
+        op.body({ maxBatch: 8, maxSamples: 50 }),
+      );
     }
     for (const path of ['/healthz', '/readyz', '/metrics', '/v1/models'])
       assert.ok(doc.paths[path]?.get, path);
@@ -448,14 +453,27 @@ describe('vae serve: batching off, readiness and shutdown', () => {
   });
 });
 
-test('negotiate: q-values, wildcards and the default', () => {
-  const offered = ['application/json', 'application/octet-stream', 'image/png'];
-  assert.equal(negotiate(undefined, offered), 'application/json');
-  assert.equal(negotiate('*/*', offered), 'application/json');
-  assert.equal(negotiate('image/*', offered), 'image/png');
-  assert.equal(negotiate('image/png;q=0.5, application/octet-stream', offered), 'application/octet-stream');
-  assert.equal(negotiate('application/json;q=0, */*;q=0.1', offered), 'application/octet-stream');
-  assert.equal(negotiate('text/html', offered), undefined);
+test('content negotiation: q-values, wildcards and the default', async () => {
+  const t = await startTestServer();
+  try {
+    const type = async (accept: string | undefined) => {
+      const response = await fetch(`${t.url}/v1/models/mnist-mini/sample`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(accept === undefined ? {} : { accept }) },
+        body: JSON.stringify({ n: 1 }),
+      });
+      await response.arrayBuffer();
+      return response.status === 406 ? undefined : response.headers.get('content-type')?.split(';')[0];
+    };
+    assert.equal(await type(undefined), 'application/json');
+    assert.equal(await type('*/*'), 'application/json');
+    assert.equal(await type('image/*'), 'image/png');
+    assert.equal(await type('image/png;q=0.5, application/octet-stream'), 'application/octet-stream');
+    assert.equal(await type('application/json;q=0, */*;q=0.1'), 'application/octet-stream');
+    assert.equal(await type('text/html'), undefined);
+  } finally {
+    await t.stop();
+  }
 });
 
 /** Rows and runs of the mnist-mini decoder so far, from /metrics. */

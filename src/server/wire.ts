@@ -1,7 +1,8 @@
 /**
- * What travels over HTTP: client errors with the field they are about, content negotiation, raw
- * float32 bodies with their shape in a header, and JSON rows written straight from Float32Arrays.
+ * What travels over HTTP: client errors with the field they are about, and raw float32 bodies with
+ * their shape in a header.
  */
+import { STATUS_CODES } from 'node:http';
 import { endianness } from 'node:os';
 import type { Batch } from '../runtime/tensor-input.js';
 
@@ -39,53 +40,14 @@ export interface ErrorBody {
   field?: string;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 /** The error body for a status, message and optional field. */
-export function errorBody(statusCode: number, message: string, field?: string): ErrorBody {
+export function errorBody(statusCode: number, message: string, field?: string | undefined): ErrorBody {
   return {
     statusCode,
-    error: REASONS[statusCode] ?? (statusCode < 500 ? 'Client Error' : 'Server Error'),
+    error: STATUS_CODES[statusCode] ?? (statusCode < 500 ? 'Client Error' : 'Server Error'),
     message,
     ...(field === undefined ? {} : { field }),
   };
-}
-
-/**
- * The media type to answer with: the first of `offered` that the Accept header allows, weighing
- * q-values; `offered[0]` when there is no Accept header. Undefined when nothing offered is acceptable.
- */
-export function negotiate(accept: string | undefined, offered: readonly string[]): string | undefined {
-  if (accept === undefined || accept.trim() === '') return offered[0];
-  const ranges = accept.split(',').map((part, order) => {
-    const [range = '', ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const weight = q === undefined ? 1 : Number(q.slice(2));
-    return { range: range.trim(), q: Number.isFinite(weight) ? weight : 0, order };
-  });
-  let best: { type: string; q: number; specificity: number } | undefined;
-  for (const type of offered) {
-    const [major] = type.split('/');
-    // The most specific range that matches decides this type's weight.
-    let match: { q: number; specificity: number } | undefined;
-    for (const r of ranges) {
-      const specificity = r.range === type ? 2 : r.range === `${major}/*` ? 1 : r.range === '*/*' ? 0 : -1;
-      if (specificity >= 0 && (match === undefined || specificity > match.specificity)) {
-        match = { q: r.q, specificity };
-      }
-    }
-    if (match && match.q > 0 && (best === undefined || match.q > best.q)) best = { type, ...match };
-  }
-  return best?.type;
 }
 
 /**

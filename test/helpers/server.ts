@@ -1,7 +1,8 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaeModel } from '../../src/runtime/node.js';
-import { createServer, type ServerOptions, type VaeServer } from '../../src/server/app.js';
+import { createServer, type VaeServer } from '../../src/server/app.js';
+import type { ServerOptions } from '../../src/server/options.js';
 import { tempDir } from './fixtures.js';
 
 /** The shipped model every server test serves. */

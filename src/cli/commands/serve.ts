@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { type NodeBackend, VaeModel } from '../../runtime/node.js';
-import { createServer, DEFAULT_SERVER_OPTIONS } from '../../server/app.js';
+import { createServer } from '../../server/app.js';
 import { findModelDirs } from '../../server/model-dirs.js';
+import { DEFAULT_SERVER_OPTIONS } from '../../server/options.js';
 import { type Command, choiceFlag, intFlag, numberFlag, stringFlag, UsageError } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

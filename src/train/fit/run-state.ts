@@ -1,0 +1,90 @@
+/**
+ * Where a run starts: fresh networks, or the networks, optimizer state and history of the
+ * checkpoint in `out` when resuming (which must have been trained with the same settings).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadCheckpoint, loadTrainingState, type TrainingState } from '../checkpoint.js';
+import type { LikelihoodSpec } from '../elbo.js';
+import { DataError } from '../errors.js';
+import { buildVae, type VaeNetworks } from '../model.js';
+import type { EpochReport, TrainOptions } from '../options.js';
+import { sharedStateFrom } from '../parallel/adam.js';
+import type { SharedState } from '../parallel/coordinator.js';
+import { trainableVariables } from '../step.js';
+import type { RunSplits } from './splits.js';
+
+/** Everything that changes as a run goes on, and what the checkpoint saves of it. */
+export interface RunState {
+  nets: VaeNetworks;
+  /** The trainable variables in a fixed order (encoder, decoder, then a learned log-variance). */
+  variables: tf.Variable[];
+  /** Gaussian likelihood: log σ², a variable (trainable when learned). */
+  logVariance: tf.Variable | undefined;
+  likelihood: LikelihoodSpec;
+  /** Weights and Adam state, flat, as the run starts. */
+  adam: SharedState;
+  history: EpochReport[];
+  best: TrainingState['best'];
+  epochsDone: number;
+  globalStep: number;
+  /** The settings a resume must share, recorded in the checkpoint. */
+  identity: Record<string, unknown>;
+}
+
+function checkResumable(saved: Record<string, unknown>, wanted: Record<string, unknown>, out: string): void {
+  for (const [key, value] of Object.entries(wanted)) {
+    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
+      throw new DataError(
+        `cannot resume ${out}: it was trained with ${key} ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * Fresh networks from the seed, or the checkpoint of `o.out` when `o.resume` is set.
+ * @throws DataError when the checkpoint was trained with other settings.
+ */
+export async function initOrResume(
+  o: TrainOptions,
+  splits: RunSplits,
+  identity: Record<string, unknown>,
+): Promise<RunState> {
+  const saved = o.resume ? await loadTrainingState(o.out) : undefined;
+  if (saved) checkResumable(saved.state.config, identity, o.out);
+  const nets = saved
+    ? await loadCheckpoint(o.out)
+    : buildVae(
+        o.arch,
+        { inputShape: splits.data.shape, hiddenDim: o.hiddenDim, latentDim: o.latentDim },
+        o.seed,
+      );
+  const learnVariance = o.likelihood === 'gaussian' && o.variance === 'learned';
+  const logVariance =
+    o.likelihood === 'gaussian'
+      ? tf.variable(
+          tf.scalar(saved?.state.logVariance ?? 2 * Math.log(o.sigma)),
+          learnVariance,
+          `likelihood_log_variance_${o.seed}`,
+        )
+      : undefined;
+  const likelihood: LikelihoodSpec =
+    logVariance === undefined
+      ? { kind: 'bernoulli' }
+      : { kind: 'gaussian', logVariance: logVariance as tf.Variable<tf.Rank.R0> };
+  const variables = trainableVariables(nets, learnVariance && logVariance ? [logVariance] : []);
+  const adam = sharedStateFrom(variables, saved?.optimizerWeights);
+  if (saved) tf.dispose(saved.optimizerWeights.map((w) => w.tensor));
+  return {
+    nets,
+    variables,
+    logVariance,
+    likelihood,
+    adam,
+    history: (saved?.state.history as unknown as EpochReport[] | undefined) ?? [],
+    best: saved?.state.best ?? null,
+    epochsDone: saved?.state.epochsDone ?? 0,
+    globalStep: saved?.state.globalStep ?? 0,
+    identity,
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * One training step, two ways: on the main thread (`LocalStepper`), or spread over data-parallel
+ * worker threads that share the weights and Adam state (`PoolStepper`). Both run the same Adam in
+ * the project's own code, so either can resume the other's checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LikelihoodSpec } from '../elbo.js';
+import type { VaeNetworks } from '../model.js';
+import type { ObjectiveSettings } from '../objective.js';
+import { adamShare, assignFlat } from '../parallel/adam.js';
+import { type SharedState, WorkerPool } from '../parallel/coordinator.js';
+import { flattenGradients, lossAndGrads } from '../step.js';
+import type { RunState } from './run-state.js';
+
+/** The batch means of one step: the objective minimized and the plain negative ELBO. */
+export interface StepLosses {
+  objective: number;
+  negElbo: number;
+}
+
+/** Runs training steps and hands back the state they reached. */
+export interface Stepper {
+  /** One step on the training rows `rows`, with the noise of `seed` and KL weight `beta`. */
+  step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses>;
+  /** Brings the main thread's variables up to date and returns the weights and Adam state. */
+  sync(): SharedState;
+  close(): Promise<void>;
+}
+
+/** What both steppers need besides the run state. */
+export interface StepperPlan {
+  images: Float32Array;
+  inputShape: number[];
+  exampleSize: number;
+  batchSize: number;
+  latentDim: number;
+  learningRate: number;
+  freeBits: number;
+}
+
+/** One step's inputs on the main thread. */
+export interface LocalStepInput {
+  nets: VaeNetworks;
+  variables: tf.Variable[];
+  adam: SharedState;
+  /** Scratch space for the flat gradient, one float per parameter. */
+  gradients: Float32Array;
+  batch: Float32Array;
+  inputShape: number[];
+  latentDim: number;
+  learningRate: number;
+  seed: number;
+  settings: ObjectiveSettings;
+}
+
+/** Forward, backward and one Adam update of every variable, on the main thread. */
+export function localStep(s: LocalStepInput): StepLosses {
+  const result = tf.tidy(() => {
+    const n = s.batch.length / s.inputShape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(s.batch, [n, ...s.inputShape]);
+    const eps = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', s.seed) as tf.Tensor2D;
+    const r = lossAndGrads(s.nets, s.variables, x, eps, s.settings);
+    flattenGradients(r.grads, s.variables, s.gradients);
+    return { objective: r.objective.dataSync()[0] as number, negElbo: r.negElbo };
+  });
+  const { adam, gradients } = s;
+  adam.t += 1;
+  adamShare(
+    gradients,
+    1,
+    gradients.length,
+    0,
+    gradients.length,
+    adam.firstMoment,
+    adam.secondMoment,
+    adam.weights,
+    s.learningRate,
+    adam.t,
+  );
+  assignFlat(s.variables, adam.weights);
+  return result;
+}
+
+/** Steps on the main thread: gathers the batch rows and runs `localStep`. */
+export class LocalStepper implements Stepper {
+  private readonly batch: Float32Array;
+  private readonly gradients: Float32Array;
+
+  constructor(
+    private readonly run: RunState,
+    private readonly plan: StepperPlan,
+  ) {
+    this.batch = new Float32Array(plan.batchSize * plan.exampleSize);
+    this.gradients = new Float32Array(run.adam.weights.length);
+  }
+
+  async step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses> {
+    const { images, exampleSize: D } = this.plan;
+    rows.forEach((row, i) => {
+      this.batch.set(images.subarray(row * D, (row + 1) * D), i * D);
+    });
+    return localStep({
+      nets: this.run.nets,
+      variables: this.run.variables,
+      adam: this.run.adam,
+      gradients: this.gradients,
+      batch: this.batch,
+      inputShape: this.plan.inputShape,
+      latentDim: this.plan.latentDim,
+      learningRate: this.plan.learningRate,
+      seed,
+      settings: { likelihood: this.run.likelihood, beta, freeBits: this.plan.freeBits },
+    });
+  }
+
+  sync(): SharedState {
+    return this.run.adam;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Steps spread over worker threads that hold the weights in shared memory. */
+export class PoolStepper implements Stepper {
+  private constructor(
+    private readonly pool: WorkerPool,
+    private readonly run: RunState,
+  ) {}
+
+  /** Starts `workers` threads with the run's networks, weights and Adam state. */
+  static async start(
+    workers: number,
+    run: RunState,
+    plan: StepperPlan & { arch: 'mlp' | 'conv'; hiddenDim: number; seed: number; learnVariance: boolean },
+  ): Promise<PoolStepper> {
+    const likelihood: LikelihoodSpec['kind'] = run.likelihood.kind;
+    const pool = await WorkerPool.start(
+      {
+        workers,
+        arch: plan.arch,
+        inputShape: plan.inputShape,
+        hiddenDim: plan.hiddenDim,
+        latentDim: plan.latentDim,
+        seed: plan.seed,
+        learningRate: plan.learningRate,
+        likelihood,
+        learnVariance: plan.learnVariance,
+        logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : 0,
+        freeBits: plan.freeBits,
+        batchSize: plan.batchSize,
+        images: plan.images,
+      },
+      run.adam,
+    );
+    return new PoolStepper(pool, run);
+  }
+
+  step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses> {
+    return this.pool.step(rows, seed, beta);
+  }
+
+  sync(): SharedState {
+    // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
+    const state = this.pool.state();
+    assignFlat(this.run.variables, state.weights);
+    return state;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

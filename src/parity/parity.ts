@@ -6,15 +6,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_FILES, type ModelCard, parseCard, sizeOf } from '../core/card.js';
 import { compareArrays } from '../core/compare.js';
+import { MODEL_FILES, type ModelCard, parseCardText, sizeOf } from '../core/model-dir.js';
 import { createRng, normalArray } from '../core/random.js';
 import { decodeModel, decodeTensor, encodeTensor } from '../export/onnx-builder.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
-import { missingCudaFiles, VaeModel } from '../runtime/node.js';
+import { loadCheckpoint } from '../node/model-dir-files.js';
+import { missingCudaFiles, onnxruntimeNodeBinDir, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
 import { type BackendName, selectBackend } from '../train/backend.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
 import { float64Forward } from './float64-reference.js';
 import { type RuntimeOutputs, runOnnx, runTfjs } from './runtime-parity.js';
 
@@ -27,18 +27,6 @@ export const DEFAULT_TOLERANCE: Readonly<Record<string, number>> = Object.freeze
   fp16: 1e-2,
   int8: 5e-2,
 });
-
-/** Every runtime `vae parity` knows, in the order it runs them. */
-export const PARITY_RUNTIMES = Object.freeze([
-  'tfjs-cpu',
-  'tfjs-wasm',
-  'tfjs-tensorflow',
-  'onnxruntime-node-cpu',
-  'onnxruntime-node-cuda',
-  'onnxruntime-web-wasm-node',
-  'onnxruntime-web-wasm-chromium',
-  'onnxruntime-web-webgpu-chromium',
-] as const);
 
 /** One compared tensor of one runtime; `ok` is null for a runtime that did not run (see `note`). */
 export interface ParityRow {
@@ -143,7 +131,7 @@ export function parityInputs(
 /** card.json when the directory has one. */
 async function readOptionalCard(dir: string): Promise<ModelCard | undefined> {
   const path = join(dir, MODEL_FILES.card);
-  return existsSync(path) ? parseCard(JSON.parse(await readFile(path, 'utf8'))) : undefined;
+  return existsSync(path) ? parseCardText(await readFile(path, 'utf8'), path) : undefined;
 }
 
 /**
@@ -175,10 +163,78 @@ async function referenceOutputs(
   };
 }
 
+/** What every runtime of the table is given: the model, its inputs and the caller's options. */
+export interface ParityContext {
+  dir: string;
+  x: Batch;
+  z: Batch;
+  hasCheckpoint: boolean;
+  options: ParityOptions;
+}
+
+/** One runtime of the matrix: why it cannot run here (undefined when it can), and how to run it. */
+export interface ParityRuntime {
+  name: string;
+  unavailable(ctx: ParityContext): string | undefined;
+  run(ctx: ParityContext): Promise<RuntimeOutputs>;
+}
+
+const tfjsRuntime = (backend: BackendName): ParityRuntime => ({
+  name: `tfjs-${backend}`,
+  unavailable: (ctx) => (ctx.hasCheckpoint ? undefined : 'no tfjs checkpoint in the model directory'),
+  run: (ctx) => tfjsOutputs(ctx.dir, backend, ctx.x, ctx.z),
+});
+
+const chromiumRuntime = (backend: 'wasm' | 'webgpu'): ParityRuntime => {
+  const runner = (o: ParityOptions) => (backend === 'wasm' ? o.chromium : o.chromiumWebgpu);
+  return {
+    name: `onnxruntime-web-${backend}-chromium`,
+    unavailable: (ctx) =>
+      runner(ctx.options) ? undefined : 'not available: Chromium (/usr/bin/chromium) is not installed',
+    run: (ctx) => (runner(ctx.options) as NonNullable<ParityOptions['chromium']>)(ctx.dir, ctx.x, ctx.z),
+  };
+};
+
+/** Every runtime `vae parity` knows, in the order it runs them. */
+export const PARITY_TABLE: readonly ParityRuntime[] = Object.freeze([
+  tfjsRuntime('cpu'),
+  tfjsRuntime('wasm'),
+  tfjsRuntime('tensorflow'),
+  {
+    name: 'onnxruntime-node-cpu',
+    unavailable: () =>
+      onnxruntimeNodeBinDir() === undefined ? `not available: onnxruntime-node is not installed` : undefined,
+    run: (ctx) => runOnnx(ctx.dir, 'cpu', ctx.x, ctx.z),
+  },
+  {
+    name: 'onnxruntime-node-cuda',
+    unavailable: () => {
+      const missing = missingCudaFiles();
+      return missing.length > 0 ? `not available: missing ${missing.join(', ')}` : undefined;
+    },
+    run: (ctx) => runOnnx(ctx.dir, 'cuda', ctx.x, ctx.z),
+  },
+  {
+    name: 'onnxruntime-web-wasm-node',
+    unavailable: () => undefined,
+    run: (ctx) => runOnnx(ctx.dir, 'wasm', ctx.x, ctx.z),
+  },
+  chromiumRuntime('wasm'),
+  chromiumRuntime('webgpu'),
+]);
+
+/** The names of every runtime `vae parity` knows, in the order it runs them. */
+export const PARITY_RUNTIMES: readonly string[] = Object.freeze(PARITY_TABLE.map((r) => r.name));
+
+function emptyRow(runtime: string, tensor: string, note: string): ParityRow {
+  return { runtime, tensor, maxAbs: null, maxRel: null, meanAbs: null, ok: null, note };
+}
+
 /**
  * Runs the parity matrix on a model directory. The reference is a float64 computation from the
  * weights for MLP checkpoints, tfjs cpu for other checkpoints, and onnxruntime-node cpu when there
- * is no tfjs checkpoint (a model exported by another tool).
+ * is no tfjs checkpoint (a model exported by another tool). The report fails when a row is past the
+ * tolerance, when a required runtime did not run, or when no ONNX runtime ran at all.
  */
 export async function runParity(dir: string, options: ParityOptions): Promise<ParityReport> {
   const card = await readOptionalCard(dir);
@@ -189,48 +245,22 @@ export async function runParity(dir: string, options: ParityOptions): Promise<Pa
   const precision = await readPrecision(dir);
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE[precision] ?? 1e-5;
   const { x, z } = parityInputs(inputShape, latentDim, options.batch, options.seed);
+  const ctx: ParityContext = { dir, x, z, hasCheckpoint, options };
   const wanted = new Set(options.runtimes ?? PARITY_RUNTIMES);
   const outputs: RuntimeOutputs[] = [];
   const skipped: ParityRow[] = [];
-  const skip = (runtime: string, note: string) => {
-    for (const tensor of PARITY_TENSORS)
-      skipped.push({ runtime, tensor, maxAbs: null, maxRel: null, meanAbs: null, ok: null, note });
-  };
-  const attempt = async (runtime: string, run: () => Promise<RuntimeOutputs>) => {
-    if (!wanted.has(runtime)) return;
-    try {
-      outputs.push({ ...(await run()), runtime });
-    } catch (error) {
-      skip(runtime, `did not run: ${(error as Error).message.split('\n')[0]}`);
+  for (const runtime of PARITY_TABLE) {
+    if (!wanted.has(runtime.name)) continue;
+    let note = runtime.unavailable(ctx);
+    if (note === undefined) {
+      try {
+        outputs.push({ ...(await runtime.run(ctx)), runtime: runtime.name });
+      } catch (error) {
+        note = `did not run: ${(error as Error).message.split('\n')[0]}`;
+      }
     }
-  };
-  for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
-    if (!hasCheckpoint) {
-      if (wanted.has(`tfjs-${backend}`)) skip(`tfjs-${backend}`, 'no tfjs checkpoint in the model directory');
-      continue;
-    }
-    await attempt(`tfjs-${backend}`, () => tfjsOutputs(dir, backend, x, z));
-  }
-  await attempt('onnxruntime-node-cpu', () => runOnnx(dir, 'cpu', x, z));
-  if (wanted.has('onnxruntime-node-cuda')) {
-    const missing = missingCudaFiles();
-    if (missing.length > 0) skip('onnxruntime-node-cuda', `not available: missing ${missing.join(', ')}`);
-    else await attempt('onnxruntime-node-cuda', () => runOnnx(dir, 'cuda', x, z));
-  }
-  await attempt('onnxruntime-web-wasm-node', () => runOnnx(dir, 'wasm', x, z));
-  if (wanted.has('onnxruntime-web-wasm-chromium')) {
-    if (options.chromium)
-      await attempt('onnxruntime-web-wasm-chromium', () =>
-        (options.chromium as NonNullable<ParityOptions['chromium']>)(dir, x, z),
-      );
-    else
-      skip('onnxruntime-web-wasm-chromium', 'not available: Chromium (/usr/bin/chromium) is not installed');
-  }
-  if (wanted.has('onnxruntime-web-webgpu-chromium')) {
-    const run = options.chromiumWebgpu;
-    if (run) await attempt('onnxruntime-web-webgpu-chromium', () => run(dir, x, z));
-    else
-      skip('onnxruntime-web-webgpu-chromium', 'not available: Chromium (/usr/bin/chromium) is not installed');
+    if (note !== undefined)
+      for (const tensor of PARITY_TENSORS) skipped.push(emptyRow(runtime.name, tensor, note));
   }
 
   const { reference: ref, note: referenceNote } = await referenceOutputs(dir, card, x, z, outputs);
@@ -248,19 +278,11 @@ export async function runParity(dir: string, options: ParityOptions): Promise<Pa
     (r) => !rows.some((row) => row.runtime === r && row.ok !== null),
   );
   for (const r of missingRequired) {
-    if (!rows.some((row) => row.runtime === r)) {
-      rows.push({
-        runtime: r,
-        tensor: '*',
-        maxAbs: null,
-        maxRel: null,
-        meanAbs: null,
-        ok: null,
-        note: 'required but not run',
-      });
-    }
+    if (!rows.some((row) => row.runtime === r)) rows.push(emptyRow(r, '*', 'required but not run'));
   }
-  const ok = rows.every((r) => r.ok !== false) && missingRequired.length === 0;
+  const onnxRan = rows.some((r) => r.runtime.startsWith('onnxruntime-') && r.ok !== null);
+  if (!onnxRan) rows.push(emptyRow('onnxruntime-*', '*', 'no ONNX runtime ran, so nothing was compared'));
+  const ok = rows.every((r) => r.ok !== false) && missingRequired.length === 0 && onnxRan;
   return {
     model: dir,
     reference: ref.runtime,

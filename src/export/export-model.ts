@@ -3,7 +3,7 @@ import { PACKAGE_VERSION } from '../core/version.js';
 import type { LayerInfo } from './converter.js';
 import { ExportError } from './errors.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
-import { type Dim, encodeModel, makeModel, SUPPORTED_OPSETS } from './onnx-builder.js';
+import { DEFAULT_OPSET, type Dim, encodeModel, makeModel, SUPPORTED_OPSETS } from './onnx-builder.js';
 import type { Precision } from './precision.js';
 import { converterFor, supportedLayerClasses } from './registry.js';
 
@@ -31,7 +31,7 @@ export interface ExportOptions {
 
 /** Defaults of `exportModel`. */
 export const DEFAULT_EXPORT_OPTIONS: Readonly<ExportOptions> = Object.freeze({
-  opset: 17,
+  opset: DEFAULT_OPSET,
   batch: 'dynamic',
   precision: 'fp32',
 });

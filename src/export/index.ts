@@ -21,6 +21,7 @@ export type { AttributeValue, Dim, GraphParts, ModelParts, TensorData } from './
 export {
   attr,
   DataType,
+  DEFAULT_OPSET,
   decodeModel,
   decodeTensor,
   encodeModel,

@@ -44,6 +44,13 @@ export const OPSET_IR_VERSION: Readonly<Record<number, number>> = Object.freeze(
   21: 10,
 });
 
+/**
+ * The opset every export targets unless told otherwise (exportModel, exportVae, vae train and vae
+ * export): the newest that the reference checker of python3-onnx 1.12 knows, and that torch.onnx
+ * also writes by default.
+ */
+export const DEFAULT_OPSET = 17;
+
 /** The opsets this project can write, lowest first. */
 export const SUPPORTED_OPSETS: readonly number[] = Object.freeze(Object.keys(OPSET_IR_VERSION).map(Number));
 

@@ -1,30 +1,7 @@
-import { deflateSync } from 'node:zlib';
+/** PNG files from pixels, through pngjs. */
+import pngjs from 'pngjs';
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
+const COLOR_TYPE = Object.freeze({ 1: 0, 3: 2, 4: 6 } as const);
 
 /**
  * Encodes 8-bit pixels as a PNG file.
@@ -42,31 +19,16 @@ export function encodePng(
       `encodePng: "pixels" must have ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${pixels.length}`,
     );
   }
-  const header = new Uint8Array(13);
-  const hv = new DataView(header.buffer);
-  hv.setUint32(0, width);
-  hv.setUint32(4, height);
-  header[8] = 8;
-  header[9] = channels === 1 ? 0 : channels === 3 ? 2 : 6;
-  const stride = width * channels;
-  // Each scanline starts with its filter type; 0 (none) keeps the encoder simple, zlib does the rest.
-  const raw = new Uint8Array(height * (stride + 1));
-  for (let y = 0; y < height; y++)
-    raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  const signature = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const parts = [
-    signature,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  const colorType = COLOR_TYPE[channels];
+  const png = new pngjs.PNG({
+    width,
+    height,
+    colorType,
+    inputColorType: colorType,
+    inputHasAlpha: channels === 4,
+  });
+  png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  return pngjs.PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 });
 }
 
 /** Options of `imageGrid`. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseNumericCsv } from '../../core/numeric-csv.js';
 import { type Command, onePositional, stringFlag } from '../args.js';
 import { loadModel, MODEL_FLAGS, pathFlag, writeGrid } from '../model-data.js';
 import { note } from '../output.js';
@@ -8,34 +9,24 @@ import { note } from '../output.js';
  * writes), else every column.
  */
 export async function readCodes(path: string, latentDim: number): Promise<Float32Array> {
-  const lines = (await readFile(path, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const first = (lines[0] ?? '').split(',').map((c) => c.trim());
-  const hasHeader = first.some((c) => c !== '' && !Number.isFinite(Number(c)));
-  const columns = hasHeader
-    ? first.flatMap((c, j) => (/^mu_\d+$/.test(c) ? [j] : []))
-    : first.map((_, j) => j);
-  if (hasHeader && columns.length === 0) columns.push(...first.map((_, j) => j));
-  if (columns.length !== latentDim) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read codes from ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let fromMu = false;
+  const { values, columns } = parseNumericCsv(text, path, (header, width) => {
+    const mu = header?.flatMap((c, j) => (/^mu_\d+$/.test(c) ? [j] : [])) ?? [];
+    fromMu = mu.length > 0;
+    return fromMu ? mu : Array.from({ length: width }, (_, j) => j);
+  });
+  if (columns !== latentDim) {
     throw new Error(
-      `cannot read codes from ${path}: the model's codes have ${latentDim} values, the file has ${columns.length} ${hasHeader ? 'mu_* columns' : 'columns'}`,
+      `cannot read codes from ${path}: the model's codes have ${latentDim} values, the file has ${columns} ${fromMu ? 'mu_* columns' : 'columns'}`,
     );
   }
-  const body = hasHeader ? lines.slice(1) : lines;
-  if (body.length === 0) throw new Error(`cannot read codes from ${path}: it has no rows`);
-  const out = new Float32Array(body.length * latentDim);
-  body.forEach((line, i) => {
-    const cells = line.split(',');
-    columns.forEach((col, j) => {
-      const v = Number(cells[col]);
-      if (cells[col] === undefined || cells[col]?.trim() === '' || !Number.isFinite(v)) {
-        throw new Error(
-          `cannot read codes from ${path}: line ${i + (hasHeader ? 2 : 1)}, column ${col + 1} must be a finite number, got ${JSON.stringify(cells[col] ?? '')}`,
-        );
-      }
-      out[i * latentDim + j] = v;
-    });
-  });
-  return out;
+  return values;
 }
 
 /** `vae decode DIR --codes FILE`: decode latent codes from a CSV file into a PNG grid. */

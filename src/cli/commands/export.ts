@@ -1,6 +1,6 @@
-import { sizeOf } from '../../core/card.js';
+import { sizeOf } from '../../core/model-dir.js';
 import { createRng, normalArray } from '../../core/random.js';
-import { countOps, exportVae, type LayerReport, type Precision } from '../../export/index.js';
+import { countOps, DEFAULT_OPSET, exportVae, type LayerReport, type Precision } from '../../export/index.js';
 import { compareOutputs, runOnnx, runTfjs } from '../../parity/runtime-parity.js';
 import { readCard, selectBackend } from '../../train/index.js';
 import { type Command, choiceFlag, intFlag, onePositional } from '../args.js';
@@ -28,7 +28,12 @@ export const exportCommand: Command = {
   summary: 'export a trained model directory to encoder.onnx and decoder.onnx',
   usage: 'DIR [--opset N] [--precision fp32|fp16|int8] [--report]',
   flags: {
-    opset: { type: 'string', value: 'N', description: 'ONNX opset, 13 to 21', default: '13' },
+    opset: {
+      type: 'string',
+      value: 'N',
+      description: 'ONNX opset, 13 to 21',
+      default: String(DEFAULT_OPSET),
+    },
     precision: {
       type: 'string',
       value: 'P',

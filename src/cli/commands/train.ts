@@ -1,4 +1,4 @@
-import { exportVae } from '../../export/index.js';
+import { DEFAULT_OPSET, exportVae } from '../../export/index.js';
 import {
   type BackendName,
   DEFAULT_TRAIN_OPTIONS,
@@ -210,7 +210,12 @@ export const trainCommand: Command = {
       description: 'print one JSON object per epoch on stdout instead of the progress bar',
     },
     'no-export': { type: 'boolean', description: 'skip writing the ONNX files' },
-    opset: { type: 'string', value: 'N', description: 'ONNX opset of the exported files', default: '13' },
+    opset: {
+      type: 'string',
+      value: 'N',
+      description: 'ONNX opset of the exported files',
+      default: String(DEFAULT_OPSET),
+    },
   },
   details:
     'A checkpoint is written after every epoch; --resume continues it to the same result as an\n' +

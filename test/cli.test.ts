@@ -26,9 +26,10 @@ function readPng(bytes: Buffer): { width: number; height: number; gray: Buffer }
 
 describe('vae CLI', () => {
   test('--help works on every command and lists its flags', async () => {
-    for (const cmd of await loadCommands()) {
+    for (const { command: cmd, summary } of await loadCommands()) {
       const r = vae(cmd.name, '--help');
       assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.startsWith(`vae ${cmd.name} — ${summary}`), r.stdout);
       assert.match(r.stdout, new RegExp(`usage: vae ${cmd.name}`));
       for (const flag of Object.keys(cmd.flags))
         assert.ok(r.stdout.includes(`--${flag}`), `${cmd.name} --help lacks --${flag}`);

@@ -95,7 +95,10 @@ describe('exportVae', () => {
   test('a failed export leaves earlier files intact', async () => {
     const before = readFileSync(join(dir, 'decoder.onnx'));
     writeFileSync(join(await checkpointFolder(dir), 'decoder', 'model.json'), '{ not json');
-    await assert.rejects(exportVae(dir), /cannot load .*decoder\/model\.json: it is not valid JSON; the tfjs checkpoint is damaged/);
+    await assert.rejects(
+      exportVae(dir),
+      /cannot load .*decoder\/model\.json: it is not valid JSON; the tfjs checkpoint is damaged/,
+    );
     assert.deepEqual(readFileSync(join(dir, 'decoder.onnx')), before);
   });
 });

@@ -7,10 +7,23 @@ import { normalArray } from '../src/core/random.js';
 import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../src/node/web-server.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { tempDir } from './helpers/fixtures.js';
+import { openApp, pageState } from './helpers/web-page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MODEL = join(import.meta.dirname, '..', 'models', 'mnist-mini');
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
+
+async function maxDiffToNode(page: Page, dir: string, z: number[][]): Promise<number> {
+  const inBrowser = (await page.evaluate(`window.vaeApp.decode(${JSON.stringify(z)})`)) as number[];
+  const model = await VaeModel.load(dir);
+  try {
+    const inNode = (await model.decode(z)).data;
+    assert.equal(inBrowser.length, inNode.length);
+    return inBrowser.reduce((m, v, i) => Math.max(m, Math.abs(v - (inNode[i] as number))), 0);
+  } finally {
+    await model.dispose();
+  }
+}
 
 /** The web app in a real headless Chromium (Debian's), driven by playwright-core. */
 describe('web app in headless Chromium', {
@@ -18,30 +31,13 @@ describe('web app in headless Chromium', {
 }, () => {
   let server: WebServer;
   let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
 
   before(async () => {
     const appDir = tempDir('vae-onnx-web-');
     await buildWebApp(appDir);
-    server = await serveWebApp({ appDir, modelDir: MODEL });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS],
-    });
-    page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForFunction(
-      () =>
-        (window as unknown as { vaeApp?: { ready: boolean; error?: string } }).vaeApp?.ready ||
-        (window as unknown as { vaeApp?: { error?: string } }).vaeApp?.error,
-      undefined,
-      { timeout: 60_000 },
-    );
+    server = await serveWebApp({ appDir, modelDir: MODEL, cacheDir: tempDir('vae-onnx-web-cache-') });
+    await server.compressed;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {
@@ -49,116 +45,115 @@ describe('web app in headless Chromium', {
     await server?.close();
   });
 
-  test('the page loads the decoder, draws pictures, and logs no errors', async () => {
-    // A string, not a function: tsx's keepNames would wrap inner functions in a helper the page lacks.
-    const state = (await page.evaluate(`(() => {
-      const app = window.vaeApp;
-      const lit = (id) => {
-        const c = document.getElementById(id);
-        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let bright = 0;
-        for (let i = 0; i < data.length; i += 4) if (data[i] > 40) bright++;
-        return { width: c.width, bright };
-      };
-      return {
-        ready: app.ready,
-        error: app.error,
-        backend: app.backend,
-        isolated: crossOriginIsolated,
-        canvases: ['samples', 'slider-view', 'map', 'interpolation'].map(lit),
-        timing: document.getElementById('timing').textContent,
-        sliders: document.querySelectorAll('#sliders input').length,
-      };
-    })()`)) as {
-      ready: boolean;
-      error?: string;
-      backend: string;
-      isolated: boolean;
-      canvases: { width: number; bright: number }[];
-      timing: string | null;
-      sliders: number;
-    };
-    assert.equal(state.error, undefined);
-    assert.equal(state.ready, true);
-    assert.equal(state.backend, 'onnxruntime-web-wasm');
-    assert.equal(state.isolated, true, 'COOP/COEP make the page crossOriginIsolated (wasm threads)');
-    assert.equal(state.sliders, 8);
-    for (const c of state.canvases) assert.ok(c.width > 0 && c.bright > 50, JSON.stringify(c));
-    assert.match(state.timing ?? '', /\d+\.\d ms on onnxruntime-web-wasm/);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'web-app.png'), fullPage: true });
-    assert.deepEqual(consoleErrors, []);
+  test('the default page: fp16 decoder on wasm, every picture drawn, under 5 MB on the wire, no errors', async (t) => {
+    const app = await openApp(browser, server.url);
+    try {
+      const state = await pageState(app.page);
+      assert.equal(state.error, undefined);
+      assert.equal(state.ready, true);
+      assert.equal(state.backend, 'onnxruntime-web-wasm');
+      assert.match(state.status, /decoder\.fp16\.onnx/);
+      assert.equal(state.isolated, true, 'COOP/COEP make the page crossOriginIsolated (wasm threads)');
+      assert.equal(state.sliders, 8);
+      for (const c of state.canvases) assert.ok(c.width > 0 && c.bright > 50, JSON.stringify(c));
+      assert.match(state.timing ?? '', /\d+\.\d ms on onnxruntime-web-wasm/);
+      const wire = await app.bytesOnTheWire();
+      const fetched = app.urls();
+      t.diagnostic(
+        `first picture ${state.firstPictureMs?.toFixed(0)} ms after navigation, ${wire} bytes on the wire`,
+      );
+      assert.ok(wire <= 5_000_000, `${wire} bytes on the wire`);
+      assert.ok(
+        !fetched.some((u) => u.endsWith('/encoder.onnx')),
+        'sampling alone does not fetch the encoder',
+      );
+      assert.ok(
+        !fetched.some((u) => u.includes('asyncify') || u.includes('jsep')),
+        'no WebGPU build for wasm',
+      );
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await app.page.screenshot({ path: join(ARTIFACTS, 'web-app.png'), fullPage: true });
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
   });
 
-  test("the browser's decode of a given z equals onnxruntime-node's within 1e-5", async () => {
-    const z = Array.from({ length: 5 }, (_, i) => Array.from(normalArray(20, 40 + i)));
-    const inBrowser = await page.evaluate(
-      async (codes) =>
-        (window as unknown as { vaeApp: { decode(z: number[][]): Promise<number[]> } }).vaeApp.decode(codes),
-      z,
-    );
-    const model = await VaeModel.load(MODEL);
-    try {
-      const inNode = (await model.decode(z)).data;
-      assert.equal(inBrowser.length, inNode.length);
-      const worst = inBrowser.reduce((m, v, i) => Math.max(m, Math.abs(v - (inNode[i] as number))), 0);
+  describe('decoder.onnx on wasm (?precision=fp32)', () => {
+    let app: Awaited<ReturnType<typeof openApp>>;
+    before(async () => {
+      app = await openApp(browser, `${server.url}?precision=fp32`);
+    });
+    after(async () => {
+      await app.close();
+    });
+
+    test("the browser's decode of a given z equals onnxruntime-node's within 1e-5", async () => {
+      const z = Array.from({ length: 5 }, (_, i) => Array.from(normalArray(20, 40 + i)));
+      const worst = await maxDiffToNode(app.page, MODEL, z);
       assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
-    } finally {
-      await model.dispose();
-    }
-  });
+    });
 
-  test('the same seed draws the same z in the browser as in Node', async () => {
-    const inBrowser = await page.evaluate(async () =>
-      (window as unknown as { vaeApp: { sample(n: number, s: number): Promise<number[]> } }).vaeApp.sample(
-        3,
-        11,
-      ),
-    );
-    const model = await VaeModel.load(MODEL);
-    try {
-      assert.deepEqual(inBrowser, Array.from((await model.sample(3, { seed: 11 })).z.data));
-    } finally {
-      await model.dispose();
-    }
-  });
-
-  test('a decoder.onnx dropped in by the user replaces the served one', async () => {
-    const other = join(import.meta.dirname, '..', 'models', 'fashion-mnist');
-    await page.setInputFiles('#file', join(other, 'decoder.onnx'));
-    const z = [Array.from(normalArray(20, 99))];
-    await page.waitForFunction('document.getElementById("status").textContent.startsWith("decoder:")');
-    let inBrowser: number[] = [];
-    const model = await VaeModel.load(other);
-    try {
-      const want = Array.from((await model.decode(z)).data);
-      // setUp() swaps the model in asynchronously: poll until the page decodes with the new one.
-      for (let tries = 0; tries < 50; tries++) {
-        inBrowser = (await page.evaluate(`window.vaeApp.decode(${JSON.stringify(z)})`)) as number[];
-        if (Math.abs((inBrowser[400] as number) - (want[400] as number)) < 1e-5) break;
-        await new Promise((r) => setTimeout(r, 100));
+    test('the same seed draws the same z in the browser as in Node', async () => {
+      const inBrowser = (await app.page.evaluate('window.vaeApp.sample(3, 11)')) as number[];
+      const model = await VaeModel.load(MODEL);
+      try {
+        assert.deepEqual(inBrowser, Array.from((await model.sample(3, { seed: 11 })).z.data));
+      } finally {
+        await model.dispose();
       }
-      const worst = inBrowser.reduce((m, v, i) => Math.max(m, Math.abs(v - (want[i] as number))), 0);
+    });
+
+    test('a decoder.onnx dropped in by the user replaces the served one', async () => {
+      const other = join(import.meta.dirname, '..', 'models', 'fashion-mnist');
+      const page = app.page;
+      await page.setInputFiles('#file', join(other, 'decoder.onnx'));
+      const z = [Array.from(normalArray(20, 99))];
+      await page.waitForFunction('document.getElementById("status").textContent.startsWith("decoder:")');
+      let worst = Number.POSITIVE_INFINITY;
+      // setUp() swaps the model in asynchronously: poll until the page decodes with the new one.
+      for (let tries = 0; tries < 50 && worst > 1e-5; tries++) {
+        worst = await maxDiffToNode(page, other, z);
+        if (worst > 1e-5) await new Promise((r) => setTimeout(r, 100));
+      }
       assert.ok(worst <= 1e-5, `max |Δ| ${worst}`);
-    } finally {
-      await model.dispose();
-    }
-    assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(app.consoleErrors, []);
+    });
   });
 
-  test('the server sends .wasm as application/wasm and refuses paths outside the app and the model files', async () => {
+  test('WebGPU (SwiftShader here): the page runs on webgpu and decodes within 1e-4 of onnxruntime-node', async (t) => {
+    const app = await openApp(browser, `${server.url}?backend=webgpu&precision=fp32`);
+    try {
+      const state = await pageState(app.page);
+      assert.equal(state.error, undefined);
+      assert.equal(state.backend, 'onnxruntime-web-webgpu');
+      for (const c of state.canvases) assert.ok(c.width > 0 && c.bright > 50, JSON.stringify(c));
+      const z = Array.from({ length: 5 }, (_, i) => Array.from(normalArray(20, 60 + i)));
+      const worst = await maxDiffToNode(app.page, MODEL, z);
+      t.diagnostic(`WebGPU decode vs onnxruntime-node: max |Δ| ${worst.toExponential(2)}`);
+      // The parity table's WebGPU tolerance (see WEBGPU_TOLERANCE_FACTOR in src/parity/parity.ts).
+      assert.ok(worst <= 1e-4, `max |Δ| ${worst}`);
+      assert.ok(app.urls().some((u) => u.endsWith('ort-wasm-simd-threaded.asyncify.wasm')));
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the server: .wasm as application/wasm (brotli when asked), cache headers, nothing outside the app and the model files', async () => {
+    const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', server.url), {
+      headers: { 'accept-encoding': 'br' },
+    });
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    assert.equal(wasm.headers.get('content-encoding'), 'br');
+    assert.match(wasm.headers.get('cache-control') ?? '', /immutable/);
     const html = await fetch(server.url);
     assert.equal(html.headers.get('cross-origin-embedder-policy'), 'require-corp');
-    const wasm = await page.evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .map((e) => e.name)
-        .find((n) => n.endsWith('.wasm')),
-    );
-    assert.ok(wasm, 'the page fetched a .wasm file');
-    assert.equal((await fetch(wasm as string)).headers.get('content-type'), 'application/wasm');
+    assert.equal(html.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(html.headers.get('cache-control'), 'no-cache');
     assert.equal((await fetch(new URL('model/decoder.onnx', server.url))).status, 200);
     assert.equal((await fetch(new URL('model/tfjs/latest.json', server.url))).status, 404);
+    assert.equal((await fetch(new URL('ort/ort.node.min.mjs', server.url))).status, 404);
     assert.equal((await fetch(new URL('/%2e%2e/%2e%2e/package.json', server.url))).status, 404);
   });
 });

@@ -17,7 +17,6 @@ export interface FlagSpec {
 /** A CLI command: its flags, its help, and what it does. */
 export interface Command {
   name: string;
-  summary: string;
   /** The usage line after `vae <name>`. */
   usage: string;
   flags: Record<string, FlagSpec>;
@@ -34,8 +33,8 @@ export interface ParsedArgs {
   argv: string[];
 }
 
-/** The help text of a command. */
-export function helpText(cmd: Command): string {
+/** The help text of a command, under its one-line summary. */
+export function helpText(cmd: Command, summary: string): string {
   const rows = Object.entries(cmd.flags).map(([name, spec]) => {
     const left = `  --${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
     const def = spec.default === undefined ? '' : ` (default: ${spec.default})`;
@@ -43,7 +42,7 @@ export function helpText(cmd: Command): string {
   });
   rows.push(`${'  --help'.padEnd(26)} show this help`);
   return [
-    `vae ${cmd.name} — ${cmd.summary}`,
+    `vae ${cmd.name} — ${summary}`,
     '',
     `usage: vae ${cmd.name} ${cmd.usage}`,
     '',

@@ -15,8 +15,9 @@ export const MODEL_FLAGS: Record<string, FlagSpec> = Object.freeze({
   backend: {
     type: 'string',
     value: 'NAME',
-    description: 'onnxruntime backend: cpu, cuda, wasm',
-    default: 'cpu',
+    description:
+      'auto (onnxruntime-node on the CPU when installed, else wasm), cpu, cuda, or wasm (onnxruntime-web in Node)',
+    default: 'auto',
   },
 });
 
@@ -34,7 +35,7 @@ export const DATA_FLAGS: Record<string, FlagSpec> = Object.freeze({
 
 /** Loads the model in DIR on the backend the flags name. */
 export async function loadModel(cmd: string, args: ParsedArgs, dir: string): Promise<VaeModel> {
-  const backend = choiceFlag<NodeBackend>(cmd, args, 'backend', ['cpu', 'cuda', 'wasm']);
+  const backend = choiceFlag<NodeBackend>(cmd, args, 'backend', ['auto', 'cpu', 'cuda', 'wasm']);
   return VaeModel.load(dir, { backend });
 }
 

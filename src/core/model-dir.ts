@@ -192,25 +192,31 @@ export interface ModelBytes {
   /** encoder.onnx, or a function that fetches it when first needed (undefined when it does not exist). */
   encoder?: Uint8Array | (() => Promise<Uint8Array | undefined>);
   decoder: Uint8Array;
+  /** The decoder's file name (decoder.onnx, or a variant such as decoder.fp16.onnx). */
+  decoderFile?: string;
   card?: ModelCard;
   /** Where the files came from (a directory or a URL), for messages. */
   where?: string;
 }
 
 /**
- * Reads a model directory through `read`: decoder.onnx (required; `decoderFile` picks a variant
- * such as decoder.fp16.onnx), card.json and encoder.onnx (optional), in parallel. With
- * `lazyEncoder`, encoder.onnx is read when first needed instead.
+ * Reads a model directory through `read`: decoder.onnx (required), card.json and encoder.onnx
+ * (optional), in parallel. `preferDecoder` names a variant (such as decoder.fp16.onnx) read instead
+ * when the directory has it. With `lazyEncoder`, encoder.onnx is read when first needed instead.
  * @throws ModelDirError naming the missing or unreadable file.
  */
 export async function readModelFiles(
   read: ReadModelFile,
   where: string,
-  options: { lazyEncoder?: boolean; decoderFile?: string } = {},
+  options: { lazyEncoder?: boolean; preferDecoder?: string } = {},
 ): Promise<ModelBytes> {
-  const decoderFile = options.decoderFile ?? MODEL_FILES.decoderOnnx;
-  const [decoder, cardBytes, encoder] = await Promise.all([
-    read(decoderFile),
+  const readDecoder = async (): Promise<[Uint8Array | undefined, string]> => {
+    const preferred = options.preferDecoder ? await read(options.preferDecoder) : undefined;
+    if (preferred) return [preferred, options.preferDecoder as string];
+    return [await read(MODEL_FILES.decoderOnnx), MODEL_FILES.decoderOnnx];
+  };
+  const [[decoder, decoderFile], cardBytes, encoder] = await Promise.all([
+    readDecoder(),
     read(MODEL_FILES.card),
     options.lazyEncoder ? undefined : read(MODEL_FILES.encoderOnnx),
   ]);
@@ -224,6 +230,7 @@ export async function readModelFiles(
       : parseCardText(new TextDecoder().decode(cardBytes), modelFilePath(where, MODEL_FILES.card));
   return {
     decoder,
+    decoderFile,
     where,
     ...(card ? { card } : {}),
     ...(options.lazyEncoder ? { encoder: () => read(MODEL_FILES.encoderOnnx) } : encoder ? { encoder } : {}),

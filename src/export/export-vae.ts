@@ -22,6 +22,8 @@ export interface ExportVaeOptions {
   batch: ExportOptions['batch'];
   /** Weight precision (see ExportOptions.precision). */
   precision: ExportOptions['precision'];
+  /** Also write decoder.fp16.onnx, the decoder with half-float weights (half the download, for web pages). */
+  fp16Decoder: boolean;
 }
 
 /** Defaults of `exportVae`: the project's default opset, symbolic batch, float32 weights. */
@@ -29,12 +31,15 @@ export const DEFAULT_EXPORT_VAE_OPTIONS: Readonly<ExportVaeOptions> = Object.fre
   opset: DEFAULT_OPSET,
   batch: 'dynamic',
   precision: 'fp32',
+  fp16Decoder: false,
 });
 
 /** The two ONNX files of a VAE, as bytes, with what each layer became. */
 export interface VaeOnnx {
   encoder: Uint8Array;
   decoder: Uint8Array;
+  /** decoder.fp16.onnx, when asked for. */
+  decoderFp16?: Uint8Array;
   layers: { encoder: LayerReport[]; decoder: LayerReport[] };
 }
 
@@ -151,16 +156,21 @@ export function vaeToOnnx(
 
 /**
  * Exports a trained model directory: reads card.json and the tfjs checkpoint, and writes
- * encoder.onnx and decoder.onnx next to them, each atomically (both are built before either is written).
+ * encoder.onnx and decoder.onnx (and decoder.fp16.onnx with `fp16Decoder`) next to them, each
+ * atomically (all are built before any is written).
  */
 export async function exportVae(modelDir: string, options: Partial<ExportVaeOptions> = {}): Promise<VaeOnnx> {
   const card = await readCard(modelDir);
   const networks = await loadCheckpoint(modelDir);
   try {
     const onnx = vaeToOnnx(networks, card, options);
+    const decoderFp16 = options.fp16Decoder
+      ? vaeToOnnx(networks, card, { ...options, precision: 'fp16' }).decoder
+      : undefined;
     await writeFileAtomic(join(modelDir, MODEL_FILES.encoderOnnx), onnx.encoder);
     await writeFileAtomic(join(modelDir, MODEL_FILES.decoderOnnx), onnx.decoder);
-    return onnx;
+    if (decoderFp16) await writeFileAtomic(join(modelDir, MODEL_FILES.decoderFp16Onnx), decoderFp16);
+    return { ...onnx, ...(decoderFp16 ? { decoderFp16 } : {}) };
   } finally {
     networks.encoder.dispose();
     networks.decoder.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { compareArrays, type Difference } from '../core/compare.js';
 import { loadCheckpoint, readCard } from '../node/model-dir-files.js';
-import { type NodeBackend, VaeModel } from '../runtime/node.js';
+import { type NodeBackend, onnxruntimeNodeBinDir, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
 import { tfjsDecode, tfjsEncode } from '../train/infer.js';
 
@@ -64,12 +64,13 @@ export function compareOutputs(runtime: RuntimeOutputs, reference: RuntimeOutput
 }
 
 /**
- * Runs tfjs, onnxruntime-node (cpu) and onnxruntime-web (wasm, in Node) on the same inputs and
- * compares every pair of runtimes on every tensor.
+ * Runs tfjs, onnxruntime-node (cpu, when it is installed) and onnxruntime-web (wasm, in Node) on the
+ * same inputs and compares every pair of runtimes on every tensor.
  */
 export async function compareRuntimes(dir: string, x: Batch, z: Batch): Promise<PairDifference[]> {
   const tfjs = await runTfjs(dir, x, z);
-  const node = await runOnnx(dir, 'cpu', x, z);
   const web = await runOnnx(dir, 'wasm', x, z);
+  if (onnxruntimeNodeBinDir() === undefined) return compareOutputs(web, tfjs);
+  const node = await runOnnx(dir, 'cpu', x, z);
   return [...compareOutputs(node, tfjs), ...compareOutputs(web, tfjs), ...compareOutputs(web, node)];
 }

@@ -16,8 +16,8 @@ export interface FetchModelOptions {
   onProgress?: DownloadProgress;
   /** Fetch encoder.onnx when it is first needed, not with the decoder. Default false. */
   lazyEncoder?: boolean;
-  /** The decoder's file name, e.g. `decoder.fp16.onnx`. Default `decoder.onnx`. */
-  decoderFile?: string;
+  /** A decoder variant, e.g. `decoder.fp16.onnx`, fetched instead of decoder.onnx when the directory has it. */
+  preferDecoder?: string;
   /** Aborts the downloads. */
   signal?: AbortSignal;
 }
@@ -73,6 +73,6 @@ export function fetchModelFiles(baseUrl: string, options: FetchModelOptions = {}
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   return readModelFiles((file) => fetchFile(new URL(file, base).href, file, options), base, {
     ...(options.lazyEncoder === undefined ? {} : { lazyEncoder: options.lazyEncoder }),
-    ...(options.decoderFile === undefined ? {} : { decoderFile: options.decoderFile }),
+    ...(options.preferDecoder === undefined ? {} : { preferDecoder: options.preferDecoder }),
   });
 }

@@ -3,44 +3,7 @@
  * bound), as pure arithmetic in float64: draw the latents, then weigh the decoded outputs.
  */
 import { normalArray } from '../core/random.js';
-
-/** p(x|z): Bernoulli over values in [0, 1], or Gaussian with one log-variance shared by every value. */
-export type LikelihoodSpec = { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number };
-
-const LOG_2PI = Math.log(2 * Math.PI);
-
-/**
- * log p(x|decoded) summed over one example, in float64.
- * @param isLogits - `decoded` holds Bernoulli logits rather than probabilities (more exact).
- */
-export function logLikelihood(
-  likelihood: LikelihoodSpec,
-  decoded: Float32Array,
-  x: Float32Array,
-  isLogits: boolean,
-): number {
-  let sum = 0;
-  if (likelihood.kind === 'gaussian') {
-    const inv = Math.exp(-likelihood.logVariance);
-    for (let j = 0; j < x.length; j++) {
-      const d = (x[j] as number) - (decoded[j] as number);
-      sum -= 0.5 * (d * d * inv + likelihood.logVariance + LOG_2PI);
-    }
-    return sum;
-  }
-  for (let j = 0; j < x.length; j++) {
-    const xj = x[j] as number;
-    if (isLogits) {
-      const l = decoded[j] as number;
-      sum -= Math.max(l, 0) - l * xj + Math.log1p(Math.exp(-Math.abs(l)));
-    } else {
-      // Probabilities only: clamp away from 0 and 1 so that log stays finite.
-      const p = Math.min(1 - 1e-7, Math.max(1e-7, decoded[j] as number));
-      sum += xj * Math.log(p) + (1 - xj) * Math.log(1 - p);
-    }
-  }
-  return sum;
-}
+import { type LikelihoodSpec, logLikelihood } from './likelihood.js';
 
 /** K latents per example drawn from q(z|x), and log p(z) − log q(z|x) for each. */
 export interface ImportanceDraws {

@@ -194,12 +194,4 @@ export class VaeModel extends VaeModelCore {
   }
 }
 
-export type { ModelBytes, ModelCard } from '../core/model-dir.js';
-export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
-export type { LikelihoodSpec } from './importance-score.js';
-export type { InterpolationMethod } from './latent-paths.js';
-export { interpolateCodes, traverseCodes } from './latent-paths.js';
-export type { Batch, BatchInput } from './tensor-input.js';
-export { toArrays, toBatch } from './tensor-input.js';
-export type { CommonLoadOptions, LikelihoodOption, Moments, OrtBinding } from './vae-model.js';
-export { checkUnitInterval } from './vae-model.js';
+export * from './common.js';

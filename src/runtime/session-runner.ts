@@ -4,6 +4,7 @@
  * one output per name.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { modelFilePath, reexportHint } from '../core/model-dir.js';
 import type { IoNames } from './io-contract.js';
 import type { Batch } from './tensor-input.js';
 
@@ -83,4 +84,27 @@ async function runInChunks(
     });
   }
   return outs.map((data) => ({ data, shape: [n, ...outputShape] }));
+}
+
+/** Creates one part's session; an unreadable file fails naming the file and what to do. */
+export async function openSession(
+  binding: {
+    name: string;
+    createSession(bytes: Uint8Array, part: 'encoder' | 'decoder'): Promise<InferenceSession>;
+  },
+  bytes: Uint8Array,
+  part: 'encoder' | 'decoder',
+  where: string | undefined,
+  file: string,
+): Promise<InferenceSession> {
+  try {
+    return await binding.createSession(bytes, part);
+  } catch (error) {
+    const path = modelFilePath(where, file);
+    const reason = (error as Error).message.replace(/\s+$/, '');
+    throw new Error(
+      `cannot load ${path} on ${binding.name}: ${reason}; if the file is truncated or not an ONNX model, ${reexportHint(where)}`,
+      { cause: error },
+    );
+  }
 }

@@ -133,3 +133,29 @@ export function toArrays(batch: Batch): unknown[] {
   };
   return Array.from({ length: n }, (_, i) => nest(batch.data.subarray(i * size, (i + 1) * size), rest));
 }
+
+/** The first value outside [0, 1] (which a Bernoulli likelihood cannot score), or undefined. */
+export function findOutsideUnitInterval(
+  batch: Batch,
+): { row: number; index: number; value: number } | undefined {
+  const [n = 1] = batch.shape;
+  const size = batch.data.length / n;
+  for (let i = 0; i < batch.data.length; i++) {
+    const value = batch.data[i] as number;
+    if (value < 0 || value > 1) return { row: Math.floor(i / size), index: i % size, value };
+  }
+  return undefined;
+}
+
+/**
+ * Checks that examples suit a Bernoulli likelihood: every value in [0, 1].
+ * @throws RangeError naming the argument, the row and the value.
+ */
+export function checkUnitInterval(batch: Batch, fn: string, arg: string): void {
+  const bad = findOutsideUnitInterval(batch);
+  if (bad) {
+    throw new RangeError(
+      `${fn}: "${arg}" holds ${bad.value} at row ${bad.row}, index ${bad.index}; a Bernoulli likelihood expects values in [0, 1]`,
+    );
+  }
+}

@@ -12,7 +12,7 @@ import {
   reexportHint,
 } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
-import { drawImportanceSamples, importanceScores, type LikelihoodSpec } from './importance-score.js';
+import { drawImportanceSamples, importanceScores } from './importance-score.js';
 import {
   checkEncoderFits,
   type DecoderContract,
@@ -22,8 +22,9 @@ import {
   resolveExampleShape,
 } from './io-contract.js';
 import { type InterpolationMethod, interpolateCodes, traverseCodes } from './latent-paths.js';
-import { outputBatch, runBatched, runOnce } from './session-runner.js';
-import { type Batch, type BatchInput, toBatch } from './tensor-input.js';
+import { cardLikelihood, checkLikelihood, type LikelihoodOption, type LikelihoodSpec } from './likelihood.js';
+import { openSession, outputBatch, runBatched, runOnce } from './session-runner.js';
+import { type Batch, type BatchInput, checkUnitInterval, toBatch } from './tensor-input.js';
 
 /** What a door gives the core: how to make sessions and tensors with its onnxruntime. */
 export interface OrtBinding {
@@ -32,12 +33,6 @@ export interface OrtBinding {
   createSession(bytes: Uint8Array, part: 'encoder' | 'decoder'): Promise<InferenceSession>;
   tensor(data: Float32Array, dims: readonly number[]): Tensor;
 }
-
-/**
- * p(x|z) for `score`, when card.json does not say it (a model exported by another tool): `bernoulli`
- * for values in [0, 1], or `{ kind: 'gaussian', logVariance }` with log σ² shared by every value.
- */
-export type LikelihoodOption = 'bernoulli' | LikelihoodSpec;
 
 /** Options shared by every door's `load`. */
 export interface CommonLoadOptions {
@@ -67,54 +62,10 @@ export interface ModelParts {
   encoderLoader: (() => Promise<Uint8Array | undefined>) | undefined;
   card: ModelCard | undefined;
   where: string | undefined;
+  decoderFile: string;
   inputShape: number[];
   maxBatch: number;
   likelihood: LikelihoodSpec | undefined;
-}
-
-function checkLikelihood(option: LikelihoodOption | undefined): LikelihoodSpec | undefined {
-  if (option === undefined) return undefined;
-  if (option === 'bernoulli') return { kind: 'bernoulli' };
-  if (typeof option === 'object' && option !== null && option.kind === 'bernoulli') return option;
-  if (
-    typeof option === 'object' &&
-    option !== null &&
-    option.kind === 'gaussian' &&
-    Number.isFinite(option.logVariance)
-  ) {
-    return option;
-  }
-  throw new TypeError(
-    `load: "likelihood" must be "bernoulli", { kind: "bernoulli" } or { kind: "gaussian", logVariance: <finite number> }, got ${JSON.stringify(option)}`,
-  );
-}
-
-/** The likelihood card.json describes, if it describes one completely. */
-function cardLikelihood(card: ModelCard | undefined): LikelihoodSpec | undefined {
-  if (card?.likelihood === 'bernoulli') return { kind: 'bernoulli' };
-  const logVariance = card?.likelihoodParams?.logVariance;
-  if (card?.likelihood === 'gaussian' && logVariance !== undefined) return { kind: 'gaussian', logVariance };
-  return undefined;
-}
-
-/** Creates one part's session; an unreadable file fails naming the file and what to do. */
-async function openSession(
-  binding: OrtBinding,
-  bytes: Uint8Array,
-  part: 'encoder' | 'decoder',
-  where: string | undefined,
-  file: string,
-): Promise<InferenceSession> {
-  try {
-    return await binding.createSession(bytes, part);
-  } catch (error) {
-    const path = modelFilePath(where, file);
-    const reason = (error as Error).message.replace(/\s+$/, '');
-    throw new Error(
-      `cannot load ${path} on ${binding.name}: ${reason}; if the file is truncated or not an ONNX model, ${reexportHint(where)}`,
-      { cause: error },
-    );
-  }
 }
 
 /** A loaded VAE: ONNX sessions for the decoder and (optionally) the encoder. Call `dispose` when done. */
@@ -129,6 +80,8 @@ export class VaeModel {
   readonly card: ModelCard | undefined;
   /** Largest batch sent to one `session.run`. */
   readonly maxBatch: number;
+  /** The decoder file the model runs (decoder.onnx, or a variant such as decoder.fp16.onnx). */
+  readonly decoderFile: string;
   private readonly binding: OrtBinding;
   private readonly where: string | undefined;
   private readonly explicitLikelihood: LikelihoodSpec | undefined;
@@ -149,6 +102,7 @@ export class VaeModel {
     this.inputShape = parts.inputShape;
     this.latentDim = parts.decoder.io.latentDim;
     this.maxBatch = parts.maxBatch;
+    this.decoderFile = parts.decoderFile;
     this.explicitLikelihood = parts.likelihood;
   }
 
@@ -171,18 +125,13 @@ export class VaeModel {
     }
     const likelihood = checkLikelihood(options.likelihood);
     const { where, card } = bytes;
-    const decoderSession = await openSession(
-      binding,
-      bytes.decoder,
-      'decoder',
-      where,
-      MODEL_FILES.decoderOnnx,
-    );
+    const decoderFile = bytes.decoderFile ?? MODEL_FILES.decoderOnnx;
+    const decoderSession = await openSession(binding, bytes.decoder, 'decoder', where, decoderFile);
     let encoderSession: InferenceSession | undefined;
     try {
       const decoder = {
         session: decoderSession,
-        io: decoderContract(decoderSession, modelFilePath(where, MODEL_FILES.decoderOnnx)),
+        io: decoderContract(decoderSession, modelFilePath(where, decoderFile)),
       };
       let encoder: Part<EncoderContract> | undefined;
       if (bytes.encoder instanceof Uint8Array) {
@@ -200,6 +149,7 @@ export class VaeModel {
         encoderLoader: typeof bytes.encoder === 'function' ? bytes.encoder : undefined,
         card,
         where,
+        decoderFile,
         inputShape: resolveExampleShape(decoder.io, encoder?.io, card, where),
         maxBatch,
         likelihood,
@@ -436,31 +386,5 @@ export class VaeModel {
       this.encoderPending = undefined;
     });
     return this.encoderPending;
-  }
-}
-
-/** The first value outside [0, 1] (which a Bernoulli likelihood cannot score), or undefined. */
-export function findOutsideUnitInterval(
-  batch: Batch,
-): { row: number; index: number; value: number } | undefined {
-  const [n = 1] = batch.shape;
-  const size = batch.data.length / n;
-  for (let i = 0; i < batch.data.length; i++) {
-    const value = batch.data[i] as number;
-    if (value < 0 || value > 1) return { row: Math.floor(i / size), index: i % size, value };
-  }
-  return undefined;
-}
-
-/**
- * Checks that examples suit a Bernoulli likelihood: every value in [0, 1].
- * @throws RangeError naming the argument, the row and the value.
- */
-export function checkUnitInterval(batch: Batch, fn: string, arg: string): void {
-  const bad = findOutsideUnitInterval(batch);
-  if (bad) {
-    throw new RangeError(
-      `${fn}: "${arg}" holds ${bad.value} at row ${bad.row}, index ${bad.index}; a Bernoulli likelihood expects values in [0, 1]`,
-    );
   }
 }

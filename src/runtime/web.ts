@@ -32,7 +32,8 @@ export interface WebLoadOptions extends CommonLoadOptions {
   wasmPaths?: string;
   /**
    * `fp16` loads decoder.fp16.onnx (half-float weights: half the download, outputs within ~1e-3)
-   * from a URL. Default `fp32` (decoder.onnx).
+   * when the directory has one, else decoder.onnx; `vae.decoderFile` says which. Default `fp32`
+   * (decoder.onnx).
    */
   precision?: 'fp32' | 'fp16';
   /** Fetch encoder.onnx with the decoder instead of when first needed. Default false. */
@@ -110,7 +111,7 @@ function readSource(source: WebModelSource, o: WebLoadOptions): Promise<ModelByt
     const url = new URL(source, base).href;
     return fetchModelFiles(url, {
       lazyEncoder: o.eagerEncoder !== true,
-      ...(o.precision === 'fp16' ? { decoderFile: MODEL_FILES.decoderFp16Onnx } : {}),
+      ...(o.precision === 'fp16' ? { preferDecoder: MODEL_FILES.decoderFp16Onnx } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
   }
@@ -185,14 +186,6 @@ export class VaeModel extends VaeModelCore {
   }
 }
 
-export type { ModelBytes, ModelCard } from '../core/model-dir.js';
-export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
+export * from './common.js';
 export type { DownloadProgress } from './fetch-model.js';
 export { fetchModelFiles } from './fetch-model.js';
-export type { LikelihoodSpec } from './importance-score.js';
-export type { InterpolationMethod } from './latent-paths.js';
-export { interpolateCodes, traverseCodes } from './latent-paths.js';
-export type { Batch, BatchInput } from './tensor-input.js';
-export { toArrays, toBatch } from './tensor-input.js';
-export type { CommonLoadOptions, LikelihoodOption, Moments, OrtBinding } from './vae-model.js';
-export { checkUnitInterval } from './vae-model.js';

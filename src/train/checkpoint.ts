@@ -12,7 +12,6 @@ import {
   arrayBufferOf,
   checkpointFolder,
   LATEST_FILE,
-  loadCheckpoint,
   saveLayersModel,
   toBytes,
 } from '../node/model-dir-files.js';

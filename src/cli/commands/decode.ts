@@ -32,7 +32,6 @@ export async function readCodes(path: string, latentDim: number): Promise<Float3
 /** `vae decode DIR --codes FILE`: decode latent codes from a CSV file into a PNG grid. */
 export const decodeCommand: Command = {
   name: 'decode',
-  summary: 'decode latent codes from a CSV file into a PNG grid',
   usage: 'DIR --codes FILE [--png FILE]',
   flags: {
     codes: {

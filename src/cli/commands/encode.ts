@@ -5,7 +5,6 @@ import { note } from '../output.js';
 /** `vae encode DIR`: compress examples to their latent codes (mu and logvar of q(z|x)) in a CSV file. */
 export const encodeCommand: Command = {
   name: 'encode',
-  summary: 'encode examples into latent codes (mu, logvar) in a CSV file',
   usage: 'DIR [--dataset NAME] [--split test] [--limit N] [--out FILE]',
   flags: {
     ...DATA_FLAGS,

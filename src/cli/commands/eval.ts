@@ -14,7 +14,6 @@ import { progressBar } from '../progress.js';
 /** `vae eval DIR`: held-out figures of a trained model. */
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'evaluate a trained model: neg-ELBO, recon, KL, IWAE NLL, active units',
   usage: 'DIR [--dataset NAME] [--split test|train] [--iw K] [--limit N] [--json]',
   flags: {
     dataset: { type: 'string', value: 'NAME', description: "dataset to evaluate on (default: the card's)" },

@@ -25,8 +25,7 @@ function layerTable(part: string, layers: readonly LayerReport[]): string[] {
 /** `vae export DIR`: write encoder.onnx and decoder.onnx from the tfjs checkpoint. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'export a trained model directory to encoder.onnx and decoder.onnx',
-  usage: 'DIR [--opset N] [--precision fp32|fp16|int8] [--report]',
+  usage: 'DIR [--opset N] [--precision fp32|fp16|int8] [--fp16-decoder] [--report]',
   flags: {
     opset: {
       type: 'string',
@@ -40,6 +39,11 @@ export const exportCommand: Command = {
       description: 'weights as fp32, fp16 or int8 (inputs and outputs stay float32)',
       default: 'fp32',
     },
+    'fp16-decoder': {
+      type: 'boolean',
+      description:
+        'also write decoder.fp16.onnx, half-float weights for web pages (VaeModel.load(url, { precision: "fp16" }))',
+    },
     report: {
       type: 'boolean',
       description: 'list what each layer became, op counts, file sizes, and parity with tfjs on random input',
@@ -50,10 +54,11 @@ export const exportCommand: Command = {
     const opset = intFlag('export', args, 'opset', 13, 21);
     const precision = choiceFlag<Precision>('export', args, 'precision', ['fp32', 'fp16', 'int8']);
     const started = performance.now();
-    const onnx = await exportVae(dir, { opset, precision });
+    const onnx = await exportVae(dir, { opset, precision, fp16Decoder: args.flags['fp16-decoder'] === true });
     const ms = performance.now() - started;
+    const bytes = (b: Uint8Array) => `${b.length.toLocaleString('en-US')} bytes`;
     note(
-      `wrote ${dir}/encoder.onnx (${onnx.encoder.length.toLocaleString('en-US')} bytes) and decoder.onnx (${onnx.decoder.length.toLocaleString('en-US')} bytes), opset ${opset}, ${precision}, in ${ms.toFixed(0)} ms`,
+      `wrote ${dir}/encoder.onnx (${bytes(onnx.encoder)}) and decoder.onnx (${bytes(onnx.decoder)})${onnx.decoderFp16 ? ` and decoder.fp16.onnx (${bytes(onnx.decoderFp16)})` : ''}, opset ${opset}, ${precision}, in ${ms.toFixed(0)} ms`,
     );
     if (!args.flags.report) return 0;
     const card = await readCard(dir);
@@ -65,7 +70,7 @@ export const exportCommand: Command = {
       shape: [n, ...card.inputShape],
     };
     const z = { data: normalArray(n * card.latentDim, 8), shape: [n, card.latentDim] };
-    const rows = compareOutputs(await runOnnx(dir, 'cpu', x, z), await runTfjs(dir, x, z));
+    const rows = compareOutputs(await runOnnx(dir, 'auto', x, z), await runTfjs(dir, x, z));
     out(
       [
         ...layerTable('encoder.onnx', onnx.layers.encoder),

@@ -13,7 +13,6 @@ function pair(cmd: string, flag: string, raw: string): [number, number] {
 /** `vae interpolate DIR`: decode the path between two codes (from seeds or from two examples). */
 export const interpolateCommand: Command = {
   name: 'interpolate',
-  summary: 'decode the path between two latent codes into a PNG strip',
   usage: 'DIR (--seeds A,B | --examples I,J [--dataset NAME]) [--steps 10] [--method spherical] [--png FILE]',
   flags: {
     seeds: {

@@ -24,10 +24,10 @@ const fmt = (v: number | null) => (v === null ? '—' : v.toExponential(2));
 function table(rows: readonly ParityRow[]): string[] {
   const w = Math.max(7, ...rows.map((r) => r.runtime.length));
   return [
-    `${'runtime'.padEnd(w)}  tensor  max abs   max rel   mean abs  ok`,
+    `${'runtime'.padEnd(w)}  tensor  max abs   max rel   mean abs  tol       ok`,
     ...rows.map(
       (r) =>
-        `${r.runtime.padEnd(w)}  ${r.tensor.padEnd(6)}  ${fmt(r.maxAbs).padEnd(8)}  ${fmt(r.maxRel).padEnd(8)}  ${fmt(r.meanAbs).padEnd(8)}  ${r.ok === null ? `- (${r.note})` : r.ok ? 'yes' : 'NO'}`,
+        `${r.runtime.padEnd(w)}  ${r.tensor.padEnd(6)}  ${fmt(r.maxAbs).padEnd(8)}  ${fmt(r.maxRel).padEnd(8)}  ${fmt(r.meanAbs).padEnd(8)}  ${fmt(r.tolerance ?? null).padEnd(8)}  ${r.ok === null ? `- (${r.note})` : r.ok ? 'yes' : 'NO'}`,
     ),
   ];
 }
@@ -35,7 +35,6 @@ function table(rows: readonly ParityRow[]): string[] {
 /** `vae parity DIR`: prove that every runtime computes the same numbers. */
 export const parityCommand: Command = {
   name: 'parity',
-  summary: 'run the same inputs through tfjs and every onnxruntime present and compare them',
   usage:
     'DIR [--json] [--batch N] [--seed S] [--runtimes LIST] [--tolerance T] [--require LIST] [--write-golden] [--check-golden]',
   flags: {

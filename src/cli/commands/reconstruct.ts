@@ -6,7 +6,6 @@ import { pairRows } from '../pictures.js';
 /** `vae reconstruct DIR`: examples beside their reconstructions, as a PNG grid. */
 export const reconstructCommand: Command = {
   name: 'reconstruct',
-  summary: 'draw examples and their reconstructions (x → mu → x_hat) as a PNG grid',
   usage: 'DIR [--dataset NAME] [--split test] [--n 32] [--png FILE]',
   flags: {
     ...DATA_FLAGS,

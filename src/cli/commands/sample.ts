@@ -7,8 +7,7 @@ import { note } from '../output.js';
 /** `vae sample DIR`: decode seeded draws from the prior into a PNG grid. */
 export const sampleCommand: Command = {
   name: 'sample',
-  summary: 'decode random latent codes into a PNG grid of samples',
-  usage: 'DIR [--n N] [--seed S] [--png FILE] [--backend cpu|cuda|wasm]',
+  usage: 'DIR [--n N] [--seed S] [--png FILE] [--backend auto|cpu|cuda|wasm]',
   flags: {
     n: { type: 'string', value: 'N', description: 'number of samples', default: '64' },
     seed: { type: 'string', value: 'S', description: 'seed of the latent draws', default: '0' },

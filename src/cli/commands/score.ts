@@ -20,7 +20,6 @@ function quantile(sorted: Float64Array, q: number): number {
 /** `vae score DIR`: the anomaly score of each example, −log p(x) by importance sampling. */
 export const scoreCommand: Command = {
   name: 'score',
-  summary: 'anomaly scores: −log p(x) per example by importance sampling, with the most unusual drawn',
   usage: 'DIR [--dataset NAME] [--split test] [--limit N] [--samples 64] [--out FILE] [--top 16] [--json]',
   flags: {
     ...DATA_FLAGS,

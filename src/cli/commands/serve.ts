@@ -10,7 +10,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** `vae serve DIR...`: the HTTP inference service over onnxruntime-node. */
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve models over HTTP (encode, decode, sample, reconstruct, score) with dynamic batching',
   usage: 'DIR... [--models-dir D] [--port 8080] [--host 127.0.0.1] [--threads N] [--no-batching]',
   flags: {
     'models-dir': {
@@ -23,8 +22,9 @@ export const serveCommand: Command = {
     backend: {
       type: 'string',
       value: 'NAME',
-      description: 'onnxruntime-node backend: cpu, cuda',
-      default: 'cpu',
+      description:
+        'auto (onnxruntime-node on the CPU when installed, else wasm), cpu, cuda, or wasm (onnxruntime-web in Node)',
+      default: 'auto',
     },
     device: { type: 'string', value: 'ID', description: 'CUDA device id (backend cuda)', default: '0' },
     fallback: {
@@ -87,7 +87,7 @@ export const serveCommand: Command = {
     }
     const port = intFlag('serve', args, 'port', 0, 65535);
     const host = stringFlag('serve', args, 'host');
-    const backend = choiceFlag<NodeBackend>('serve', args, 'backend', ['cpu', 'cuda']);
+    const backend = choiceFlag<NodeBackend>('serve', args, 'backend', ['auto', 'cpu', 'cuda', 'wasm']);
     const deviceId = intFlag('serve', args, 'device', 0);
     const threads = args.flags.threads === undefined ? undefined : intFlag('serve', args, 'threads', 1, 256);
     const maxWaitMs = args.flags['max-wait-ms'] === '0' ? 0 : numberFlag('serve', args, 'max-wait-ms');

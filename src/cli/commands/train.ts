@@ -195,8 +195,6 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
 /** `vae train`: fit a VAE, write card.json, the tfjs checkpoint, pictures, then the ONNX files. */
 export const trainCommand: Command = {
   name: 'train',
-  summary:
-    'train a VAE and write its model directory (card.json, tfjs/, encoder.onnx, decoder.onnx, pictures)',
   usage: '--out DIR [options]',
   flags: {
     ...TRAIN_FLAGS,

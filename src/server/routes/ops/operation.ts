@@ -5,8 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { imageGrid } from '../../../node/png.js';
-import { type Batch, toBatch } from '../../../runtime/tensor-input.js';
-import { findOutsideUnitInterval } from '../../../runtime/vae-model.js';
+import { type Batch, findOutsideUnitInterval, toBatch } from '../../../runtime/tensor-input.js';
 import { JsonWriter } from '../../json-writer.js';
 import type { ServerOptions } from '../../options.js';
 import type { ServedModel } from '../../plugins/models.js';

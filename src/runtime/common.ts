@@ -1,0 +1,9 @@
+/** What both doors export besides their own `VaeModel` and load options: the platform-neutral API. */
+export type { ModelBytes, ModelCard } from '../core/model-dir.js';
+export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
+export type { InterpolationMethod } from './latent-paths.js';
+export { interpolateCodes, traverseCodes } from './latent-paths.js';
+export type { LikelihoodOption, LikelihoodSpec } from './likelihood.js';
+export type { Batch, BatchInput } from './tensor-input.js';
+export { checkUnitInterval, toArrays, toBatch } from './tensor-input.js';
+export type { CommonLoadOptions, Moments, OrtBinding } from './vae-model.js';

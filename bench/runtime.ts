@@ -104,7 +104,8 @@ if (existsSync(chromiumPath)) {
     args: [...CHROMIUM_ARGS],
   });
   const page = await browser.newPage();
-  await page.goto(server.url);
+  // decoder.onnx, the file the raw loop runs (the page prefers decoder.fp16.onnx otherwise).
+  await page.goto(`${server.url}?precision=fp32`);
   await page.waitForFunction('window.vaeApp && window.vaeApp.ready', undefined, { timeout: 60_000 });
   const threads = await page.evaluate('crossOriginIsolated ? navigator.hardwareConcurrency : 1');
   console.log(`onnxruntime-web-wasm in Chromium (${threads} thread(s), crossOriginIsolated page):`);

@@ -5,7 +5,7 @@
  * into a cache folder), with cache headers, and with COOP/COEP so that the page is
  * crossOriginIsolated and WebAssembly threads work.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   createReadStream,
   createWriteStream,
@@ -52,7 +52,7 @@ export const CHROMIUM_ARGS = Object.freeze([
 /** Writes `file.br` (brotli, `quality`) and `file.gz` (gzip -9) beside `file`, each atomically. */
 async function precompress(file: string, quality: number): Promise<void> {
   const write = async (suffix: string, stream: NodeJS.ReadWriteStream) => {
-    const temp = `${file}${suffix}.tmp-${process.pid}`;
+    const temp = `${file}${suffix}.tmp-${process.pid}-${randomUUID()}`;
     await pipeline(createReadStream(file), stream, createWriteStream(temp));
     await rename(temp, `${file}${suffix}`);
   };
@@ -120,12 +120,26 @@ async function compressedCopies(
 ): Promise<void> {
   for (const file of files) {
     const target = join(to, file);
-    if (existsSync(`${target}.br`) && existsSync(`${target}.gz`)) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(join(from, file), `${target}.tmp-${process.pid}`);
-    await rename(`${target}.tmp-${process.pid}`, target);
-    await precompress(target, quality);
+    // Two servers in one process share the work; other processes write their own temporary files.
+    let pending = compressing.get(target);
+    if (pending === undefined) {
+      pending = compressedCopy(join(from, file), target, quality).finally(() => compressing.delete(target));
+      compressing.set(target, pending);
+    }
+    await pending;
   }
+}
+
+/** Compressions under way in this process, by target file. */
+const compressing = new Map<string, Promise<void>>();
+
+async function compressedCopy(source: string, target: string, quality: number): Promise<void> {
+  if (existsSync(`${target}.br`) && existsSync(`${target}.gz`)) return;
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.tmp-${process.pid}-${randomUUID()}`;
+  await copyFile(source, temp);
+  await rename(temp, target);
+  await precompress(target, quality);
 }
 
 function listFiles(dir: string, prefix = ''): string[] {

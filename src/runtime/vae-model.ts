@@ -4,13 +4,7 @@
  * `VaeModel.create`.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import {
-  MODEL_FILES,
-  type ModelBytes,
-  type ModelCard,
-  modelFilePath,
-  reexportHint,
-} from '../core/model-dir.js';
+import { MODEL_FILES, type ModelBytes, type ModelCard, modelFilePath } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
 import { drawImportanceSamples, importanceScores } from './importance-score.js';
 import {

@@ -5,10 +5,18 @@
 import { type ModelCard, sizeOf } from '../core/model-dir.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { imageGrid } from '../node/png.js';
-import { type NodeBackend, VaeModel } from '../runtime/node.js';
+import { type LikelihoodOption, type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
 import { loadDataset } from '../train/datasets.js';
-import { choiceFlag, type FlagSpec, imageSizeFlag, intFlag, type ParsedArgs, stringFlag } from './args.js';
+import {
+  choiceFlag,
+  type FlagSpec,
+  imageSizeFlag,
+  intFlag,
+  type ParsedArgs,
+  stringFlag,
+  UsageError,
+} from './args.js';
 
 /** Flags of every runtime command. */
 export const MODEL_FLAGS: Record<string, FlagSpec> = Object.freeze({
@@ -33,10 +41,37 @@ export const DATA_FLAGS: Record<string, FlagSpec> = Object.freeze({
   'image-size': { type: 'string', value: 'HxWxC', description: 'size to convert png: images to' },
 });
 
-/** Loads the model in DIR on the backend the flags name. */
+/** The flag that names p(x|z) for models whose card.json does not (a model exported by another tool). */
+export const LIKELIHOOD_FLAG: Record<string, FlagSpec> = Object.freeze({
+  likelihood: {
+    type: 'string',
+    value: 'L',
+    description:
+      'p(x|z) when card.json does not say it: bernoulli, or gaussian:LOGVAR with log σ² shared by every value',
+  },
+});
+
+/**
+ * The likelihood `--likelihood` names, or undefined when the flag is absent.
+ * @throws UsageError for anything but `bernoulli` and `gaussian:<finite number>`.
+ */
+export function likelihoodFlag(cmd: string, args: ParsedArgs): LikelihoodOption | undefined {
+  const raw = args.flags.likelihood;
+  if (raw === undefined) return undefined;
+  if (raw === 'bernoulli') return 'bernoulli';
+  const m = /^gaussian:(.+)$/.exec(String(raw));
+  const logVariance = Number(m?.[1]);
+  if (m && m[1]?.trim() !== '' && Number.isFinite(logVariance)) return { kind: 'gaussian', logVariance };
+  throw new UsageError(
+    `vae ${cmd}: --likelihood must be bernoulli or gaussian:LOGVAR (log σ², e.g. gaussian:-2.3), got "${String(raw)}"`,
+  );
+}
+
+/** Loads the model in DIR on the backend (and with the likelihood) the flags name. */
 export async function loadModel(cmd: string, args: ParsedArgs, dir: string): Promise<VaeModel> {
   const backend = choiceFlag<NodeBackend>(cmd, args, 'backend', ['auto', 'cpu', 'cuda', 'wasm']);
-  return VaeModel.load(dir, { backend });
+  const likelihood = likelihoodFlag(cmd, args);
+  return VaeModel.load(dir, { backend, ...(likelihood ? { likelihood } : {}) });
 }
 
 /** Examples of one split, checked against the model's input shape. */

@@ -4,13 +4,16 @@
  * (health, models, one per operation). Adding an operation: one file in routes/ops/ and one entry
  * in OPERATIONS.
  */
+import { createServer as createHttpServer } from 'node:http';
 import accepts from '@fastify/accepts';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { PACKAGE_VERSION } from '../core/version.js';
 import type { VaeModel } from '../runtime/vae-model.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { type ServerOptions, serverOptions } from './options.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { connectionsPlugin } from './plugins/connections.js';
+import { answerClientError, errorsPlugin } from './plugins/errors.js';
+import { jsonDepthPlugin } from './plugins/json-depth.js';
 import { type Lifecycle, modelsPlugin, type ServerState } from './plugins/models.js';
 import { observabilityPlugin, requestId } from './plugins/observability.js';
 import { openApiPlugin } from './plugins/openapi.js';
@@ -37,7 +40,12 @@ export interface VaeServer {
   readonly state: ServerState;
   /** Runs every model once at batch 1 and at the largest batch, then turns /readyz ready. */
   warmUp(): Promise<void>;
-  /** Turns /readyz unready, lets in-flight requests finish and closes the listener. Models stay loaded. */
+  /**
+   * Shuts down gracefully: /readyz answers 503 at once while requests are still served for
+   * `drainGraceMs`; then the listener closes, idle connections close, requests in flight finish
+   * (their responses close their connections), and after `shutdownTimeoutMs` any connection still
+   * open is cut. Models stay loaded.
+   */
   close(): Promise<void>;
 }
 
@@ -52,9 +60,25 @@ export function createServer(
   options: Partial<ServerOptions> = {},
 ): VaeServer {
   const o = serverOptions(options);
+  const metrics = createMetrics();
   const app = Fastify({
     ...(o.logger === false ? { logger: false } : { loggerInstance: o.logger }),
     bodyLimit: o.bodyLimit,
+    // A client has requestTimeoutMs to send its whole request (headers within it too); Node checks
+    // open connections every quarter of that, at most every second.
+    serverFactory: (handler) =>
+      createHttpServer(
+        {
+          requestTimeout: o.requestTimeoutMs,
+          headersTimeout: Math.min(o.requestTimeoutMs, 60_000),
+          connectionsCheckingInterval: Math.min(1000, Math.max(50, o.requestTimeoutMs / 4)),
+        },
+        handler,
+      ),
+    requestTimeout: o.requestTimeoutMs,
+    clientErrorHandler(error, socket) {
+      answerClientError(error, socket, metrics, (this as unknown as FastifyInstance).log);
+    },
     genReqId: requestId,
     // One log line per request, written when it completes (Fastify's default is two).
     logController: new LogController({ disableRequestLogging: true }),
@@ -67,10 +91,11 @@ export function createServer(
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(MEDIA.octet, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const metrics = createMetrics();
   const lifecycle: Lifecycle = { state: 'starting' };
+  app.register(connectionsPlugin);
   app.register(observabilityPlugin, { metrics });
   app.register(errorsPlugin, { bodyLimit: o.bodyLimit });
+  app.register(jsonDepthPlugin, { maxDepth: o.maxJsonDepth });
   app.register(modelsPlugin, { models, options: o, lifecycle });
   app.register(accepts);
   app.register(openApiPlugin, { version: PACKAGE_VERSION });
@@ -91,7 +116,16 @@ export function createServer(
     async close() {
       lifecycle.state = 'draining';
       metrics.ready.set(0);
-      await app.close();
+      if (o.drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, o.drainGraceMs));
+      const cut = setTimeout(() => app.server.closeAllConnections(), o.shutdownTimeoutMs);
+      try {
+        const closing = app.close();
+        // Connections that serve no request close now (idle keep-alive, connected but silent).
+        if (app.hasDecorator('connections')) app.connections.closeIdle();
+        await closing;
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }

@@ -19,6 +19,8 @@ export interface ServerMetrics {
   errors: Counter<'route' | 'status' | 'kind'>;
   /** 1 once warm-up is done and until shutdown starts. */
   ready: Gauge;
+  /** Connections cut because the client did not send its whole request in time (a 408 where it could be written). */
+  timeouts: Counter;
 }
 
 const POWERS_OF_TWO = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -64,5 +66,10 @@ export function createMetrics(): ServerMetrics {
       registers,
     }),
     ready: new Gauge({ name: 'vae_ready', help: '1 when the server is ready for traffic.', registers }),
+    timeouts: new Counter({
+      name: 'vae_http_request_timeouts_total',
+      help: 'Requests not received in full within the request timeout; answered 408 and closed.',
+      registers,
+    }),
   };
 }

@@ -21,6 +21,21 @@ export interface ServerOptions {
   maxScoreDecodes: number;
   /** Largest request body in bytes. Default 8 MiB. */
   bodyLimit: number;
+  /**
+   * Milliseconds a client has to send a whole request, headers and body: a slower one gets a 408 and
+   * its connection closed (Node's requestTimeout, checked every quarter of it, at most every second).
+   * Default 30000.
+   */
+  requestTimeoutMs: number;
+  /** Deepest nesting of arrays and objects in a JSON body, checked before parsing. Default 16. */
+  maxJsonDepth: number;
+  /**
+   * On `close()`: milliseconds during which /readyz answers 503 while requests are still served, so
+   * that load balancers stop sending before the listener closes. Default 0.
+   */
+  drainGraceMs: number;
+  /** On `close()`: milliseconds after the grace period before connections still open are cut. Default 30000. */
+  shutdownTimeoutMs: number;
   /** A pino logger for structured logs with request ids, or false for none. Default false. */
   logger: FastifyBaseLogger | false;
 }
@@ -33,6 +48,10 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxSamples: 1000,
   maxScoreDecodes: 65536,
   bodyLimit: 8 * 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  maxJsonDepth: 16,
+  drainGraceMs: 0,
+  shutdownTimeoutMs: 30_000,
   logger: false,
 });
 
@@ -42,13 +61,23 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
  */
 export function serverOptions(options: Partial<ServerOptions>): ServerOptions {
   const o: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
-  for (const key of ['maxBatch', 'maxSamples', 'maxScoreDecodes', 'bodyLimit'] as const) {
+  for (const key of [
+    'maxBatch',
+    'maxSamples',
+    'maxScoreDecodes',
+    'bodyLimit',
+    'requestTimeoutMs',
+    'maxJsonDepth',
+    'shutdownTimeoutMs',
+  ] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) {
       throw new RangeError(`createServer: "${key}" must be a positive integer, got ${o[key]}`);
     }
   }
-  if (!Number.isFinite(o.maxWaitMs) || o.maxWaitMs < 0) {
-    throw new RangeError(`createServer: "maxWaitMs" must be a number >= 0, got ${o.maxWaitMs}`);
+  for (const key of ['maxWaitMs', 'drainGraceMs'] as const) {
+    if (!Number.isFinite(o[key]) || o[key] < 0) {
+      throw new RangeError(`createServer: "${key}" must be a number >= 0, got ${o[key]}`);
+    }
   }
   return o;
 }

@@ -1,6 +1,7 @@
 import { type Command, intFlag, onePositional, type ParsedArgs } from '../args.js';
 import {
   DATA_FLAGS,
+  LIKELIHOOD_FLAG,
   loadExamples,
   loadModel,
   MODEL_FLAGS,
@@ -45,6 +46,7 @@ export const scoreCommand: Command = {
     },
     json: { type: 'boolean', description: 'print one JSON object: summary and the top examples' },
     ...MODEL_FLAGS,
+    ...LIKELIHOOD_FLAG,
   },
   details:
     'Scores are in nats; higher is more unusual under the model. With --samples 1 the score is a\nsingle-sample negative ELBO; more samples tighten the bound. Seeded: the same command gives the\nsame scores on every runtime.',

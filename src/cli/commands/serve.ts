@@ -4,6 +4,7 @@ import { createServer } from '../../server/app.js';
 import { findModelDirs } from '../../server/model-dirs.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/options.js';
 import { type Command, choiceFlag, intFlag, numberFlag, stringFlag, UsageError } from '../args.js';
+import { LIKELIHOOD_FLAG, likelihoodFlag } from '../model-data.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -67,6 +68,26 @@ export const serveCommand: Command = {
       description: 'largest request body',
       default: String(DEFAULT_SERVER_OPTIONS.bodyLimit),
     },
+    'request-timeout': {
+      type: 'string',
+      value: 'MS',
+      description: 'time a client has to send a whole request; slower ones get 408 and are cut off',
+      default: String(DEFAULT_SERVER_OPTIONS.requestTimeoutMs),
+    },
+    'drain-grace': {
+      type: 'string',
+      value: 'MS',
+      description: 'on SIGTERM: /readyz answers 503 this long while requests are still served',
+      default: '5000',
+    },
+    'shutdown-timeout': {
+      type: 'string',
+      value: 'MS',
+      description:
+        'on SIGTERM, after the grace: the longest wait for requests in flight before connections are cut',
+      default: String(DEFAULT_SERVER_OPTIONS.shutdownTimeoutMs),
+    },
+    ...LIKELIHOOD_FLAG,
     'log-level': {
       type: 'string',
       value: 'LEVEL',
@@ -78,7 +99,9 @@ export const serveCommand: Command = {
     'Models are named by their directory name: POST /v1/models/NAME/decode and so on; GET /v1/models',
     'lists them, /openapi.json describes every route, /metrics is Prometheus text, /healthz and /readyz',
     'are for orchestrators (/readyz turns ready after warm-up). Logs are JSON lines (pino) on stdout,',
-    'with a request id per request. SIGTERM or Ctrl-C: in-flight requests finish, then exit 0.',
+    'with a request id per request. SIGTERM or Ctrl-C: /readyz turns 503 while requests are still served',
+    'for --drain-grace, then the listener closes, idle connections close, in-flight requests finish',
+    '(cut after --shutdown-timeout), and the process exits 0.',
   ].join('\n'),
   async run(args) {
     const modelsDir = args.flags['models-dir'] as string | undefined;
@@ -98,7 +121,11 @@ export const serveCommand: Command = {
       maxSamples: intFlag('serve', args, 'max-samples', 1, 1_000_000),
       maxScoreDecodes: intFlag('serve', args, 'max-score-decodes', 1),
       bodyLimit: intFlag('serve', args, 'body-limit', 1024),
+      requestTimeoutMs: intFlag('serve', args, 'request-timeout', 100),
+      drainGraceMs: intFlag('serve', args, 'drain-grace', 0),
+      shutdownTimeoutMs: intFlag('serve', args, 'shutdown-timeout', 100),
     };
+    const likelihood = likelihoodFlag('serve', args);
     const level = choiceFlag('serve', args, 'log-level', LOG_LEVELS);
     const dirs = findModelDirs(args.positionals, modelsDir);
     const logger = pino({ level, base: { pid: process.pid } });
@@ -113,6 +140,7 @@ export const serveCommand: Command = {
           onWarning: (message) => logger.warn({ model: name }, message),
           maxBatch: options.maxBatch,
           ...(threads === undefined ? {} : { threads }),
+          ...(likelihood ? { likelihood } : {}),
         });
         models.set(name, model);
         logger.info({ model: name, dir, backend: model.backend, latentDim: model.latentDim }, 'model loaded');

@@ -2,8 +2,11 @@
  * How errors are answered: the client's mistakes as 4xx with a JSON body that names the field at
  * fault, anything else as a 500 whose details stay in the server log under the request id.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ServerMetrics } from '../metrics.js';
 import { errorBody, MEDIA, RequestError } from '../wire.js';
 
 interface ValidationItem {
@@ -93,6 +96,40 @@ async function registerErrors(app: FastifyInstance, { bodyLimit }: { bodyLimit: 
       .type(MEDIA.json)
       .send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`, 'url'));
   });
+}
+
+/**
+ * Answers an error on a connection that never became a request Fastify handles: a request not received
+ * in full within the request timeout gets a 408, malformed HTTP a 400, oversized headers a 431, each
+ * as the JSON error body, and the connection is closed. Timeouts are counted in the metrics.
+ */
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Socket,
+  metrics: ServerMetrics,
+  log: FastifyBaseLogger,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    status === 408
+      ? 'the request did not arrive in full within the request timeout'
+      : status === 431
+        ? 'the request headers are too large'
+        : 'the request is not valid HTTP';
+  if (status === 408) metrics.timeouts.inc();
+  metrics.errors.inc({ route: 'unmatched', status: String(status), kind: 'client' });
+  log.info({ status, code: error.code }, 'client error');
+  // Write only when no response has started on this connection (as Node's own handler does).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(errorBody(status, message, status === 408 ? 'body' : undefined));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${MEDIA.json}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** The error and not-found handlers as a Fastify plugin. */

@@ -1,0 +1,52 @@
+/**
+ * JSON bodies checked for depth before they are parsed: a body nested millions of levels deep costs
+ * seconds of event loop and hundreds of MB in JSON.parse, and no request of this server needs more
+ * than a handful of levels. Parsing itself is Fastify's (with its __proto__ and constructor guards).
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { MEDIA, RequestError } from '../wire.js';
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 91 || c === 123) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) return deepest;
+      }
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+async function registerJsonDepth(app: FastifyInstance, { maxDepth }: { maxDepth: number }): Promise<void> {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(MEDIA.json);
+  app.addContentTypeParser(MEDIA.json, { parseAs: 'string' }, (request, body, done) => {
+    const depth = jsonDepth(body as string, maxDepth);
+    if (depth > maxDepth) {
+      done(
+        new RequestError(400, `the body nests deeper than ${maxDepth} levels of arrays and objects`, 'body'),
+      );
+      return;
+    }
+    parse(request, body as string, done);
+  });
+}
+
+/** The depth-checked JSON parser as a Fastify plugin. */
+export const jsonDepthPlugin = fp(registerJsonDepth, { name: 'vae-json-depth' });

@@ -45,7 +45,7 @@ function pick(rng: ReturnType<typeof createRng>, base: string): Call {
       init: {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream', 'x-shape': `${rows},${L}` },
-        body: new Uint8Array(normalArray(rows * L, rng.uint32()).buffer),
+        body: new Uint8Array(normalArray(rows * L, rng.uint32()).buffer) as Uint8Array<ArrayBuffer>,
       },
     }),
     () => json(`${m}/encode`, { x: x() }),

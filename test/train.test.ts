@@ -207,6 +207,7 @@ describe('trainVae', () => {
         workers: 1,
         likelihood: 'gaussian',
         sigma: 1e-30,
+        force: true,
       }),
       /cannot train: the loss became (Infinity|NaN) at epoch 1, step 1; no checkpoint was written yet/,
     );

@@ -58,9 +58,27 @@ export function helpText(cmd: Command, summary: string): string {
 export function parseCommandLine(cmd: Command, argv: string[]): ParsedArgs | 'help' {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(cmd.flags)) options[name] = { type: spec.type };
+  // `--epochs -1`: a value that looks like a negative number belongs to its flag (util.parseArgs
+  // would call it ambiguous); the flag's own check then says what the number must be.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (
+      arg.startsWith('--') &&
+      options[arg.slice(2)]?.type === 'string' &&
+      next !== undefined &&
+      /^-\d/.test(next)
+    ) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '');
     throw new UsageError(`vae ${cmd.name}: ${message}`);

@@ -161,7 +161,7 @@ export function vaeToOnnx(
  */
 export async function exportVae(modelDir: string, options: Partial<ExportVaeOptions> = {}): Promise<VaeOnnx> {
   const card = await readCard(modelDir);
-  const networks = await loadCheckpoint(modelDir);
+  const networks = await loadCheckpoint(modelDir, card);
   try {
     const onnx = vaeToOnnx(networks, card, options);
     const decoderFp16 = options.fp16Decoder

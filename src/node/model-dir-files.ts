@@ -161,14 +161,52 @@ export async function checkpointFolder(modelDir: string): Promise<string> {
   return join(root, folder);
 }
 
-/** Loads the VAE's tfjs networks from the newest checkpoint of `modelDir`. */
-export async function loadCheckpoint(modelDir: string): Promise<VaeNetworks> {
+/**
+ * Loads the VAE's tfjs networks from the newest checkpoint of `modelDir`, checked against `card`
+ * when one is given.
+ * @throws ModelDirError naming the damaged file, or card.json when it disagrees with the networks.
+ */
+export async function loadCheckpoint(modelDir: string, card?: ModelCard): Promise<VaeNetworks> {
   const dir = await checkpointFolder(modelDir);
   const [encoder, decoder] = await Promise.all([
     loadLayersModel(join(dir, 'encoder')),
     loadLayersModel(join(dir, 'decoder')),
   ]);
-  return { encoder, decoder };
+  const nets = { encoder, decoder };
+  if (card) {
+    try {
+      checkCardAgainstNetworks(card, nets, modelDir);
+    } catch (error) {
+      encoder.dispose();
+      decoder.dispose();
+      throw error;
+    }
+  }
+  return nets;
+}
+
+/**
+ * Checks that card.json describes the checkpoint's networks: the encoder gives 2 × latentDim values
+ * (mu, logvar) from an example of inputShape's size, and the decoder takes latentDim.
+ * @throws ModelDirError naming card.json and both numbers.
+ */
+export function checkCardAgainstNetworks(card: ModelCard, nets: VaeNetworks, modelDir: string): void {
+  const path = join(modelDir, MODEL_FILES.card);
+  const size = (shape: readonly (number | null)[]) =>
+    shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+  const found: [string, number, number][] = [
+    ['latentDim', card.latentDim, (nets.encoder.outputs[0]?.shape.at(-1) ?? 0) / 2],
+    ['latentDim', card.latentDim, nets.decoder.inputs[0]?.shape.at(-1) ?? 0],
+    ['inputShape', card.inputShape.reduce((a, b) => a * b, 1), size(nets.encoder.inputs[0]?.shape ?? [])],
+  ];
+  for (const [field, inCard, inNetworks] of found) {
+    if (inCard !== inNetworks) {
+      throw new ModelDirError(
+        path,
+        `cannot load ${path}: its ${field} (${field === 'inputShape' ? `[${card.inputShape}], ${inCard} values` : inCard}) disagrees with the tfjs checkpoint's networks (${inNetworks}); the card belongs to another model: retrain, or restore the card`,
+      );
+    }
+  }
 }
 
 /** Writes card.json atomically. */

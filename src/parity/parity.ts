@@ -89,7 +89,7 @@ async function float64Outputs(
   card: ModelCard,
 ): Promise<RuntimeOutputs | undefined> {
   await selectBackend('cpu');
-  const nets = await loadCheckpoint(dir);
+  const nets = await loadCheckpoint(dir, card);
   try {
     const n = x.shape[0] as number;
     const enc = float64Forward(nets.encoder, x.data, n);

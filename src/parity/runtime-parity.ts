@@ -22,7 +22,8 @@ export interface PairDifference extends Difference {
 
 /** Runs the tfjs checkpoint of a model directory on `x` (encoder) and `z` (decoder). */
 export async function runTfjs(dir: string, x: Batch, z: Batch): Promise<RuntimeOutputs> {
-  const [nets, card] = await Promise.all([loadCheckpoint(dir), readCard(dir)]);
+  const card = await readCard(dir);
+  const nets = await loadCheckpoint(dir, card);
   try {
     const { mu, logvar } = tfjsEncode(nets.encoder, x.data, x.shape);
     const xHat = tfjsDecode(nets.decoder, z.data, z.shape, card.likelihood);

@@ -3,6 +3,7 @@
  * resumed run needs (Adam's state, the epoch, the history), in a new step folder each epoch;
  * latest.json names the newest and is written last.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -99,3 +100,40 @@ export {
   saveLayersModel,
   writeCard,
 } from '../node/model-dir-files.js';
+
+/**
+ * Removes what a killed run can leave behind in a model directory: temporary files of atomic writes
+ * (`.tmp-*`), and checkpoint folders that latest.json does not name (a checkpoint cut off mid-write).
+ * The newest complete checkpoint stays.
+ */
+export async function cleanLeftovers(modelDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const root = join(modelDir, MODEL_FILES.tfjs);
+  let latest: string | undefined;
+  try {
+    latest = (JSON.parse(await readFile(join(root, LATEST_FILE), 'utf8')) as { folder?: string }).folder;
+  } catch {
+    latest = undefined;
+  }
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      const staleStep =
+        dir === root && latest !== undefined && /^step-\d+$/.test(e.name) && e.name !== latest;
+      if (e.name.startsWith('.tmp-') || staleStep) {
+        await rm(path, { recursive: true, force: true });
+        removed.push(path);
+      } else if (e.isDirectory() && depth < 3) {
+        await walk(path, depth + 1);
+      }
+    }
+  };
+  await walk(modelDir, 0);
+  return removed;
+}

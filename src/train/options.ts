@@ -61,6 +61,8 @@ export interface TrainOptions {
   patience: number;
   /** Continue the run checkpointed in `out` (same settings; `epochs` may be raised). */
   resume: boolean;
+  /** Train into an `out` that holds a trained model, replacing it as the new run checkpoints. */
+  force: boolean;
   backend: BackendName | 'auto';
   /** Data-parallel worker threads, each with its own wasm backend; `auto` uses them when they pay off. */
   workers: number | 'auto';
@@ -101,6 +103,7 @@ export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
   valFraction: 0.1,
   patience: 0,
   resume: false,
+  force: false,
   backend: 'auto' as BackendName | 'auto',
   workers: 'auto' as number | 'auto',
   evalIw: 100,

@@ -3,12 +3,16 @@
  * stepper (worker threads or the main thread), run the epoch loop with its callbacks (checkpoint,
  * training log, the caller's), evaluate on the test split and write card.json.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ModelCard } from '../core/model-dir.js';
+import { MODEL_FILES } from '../core/model-dir.js';
 import { deriveSeed } from '../core/random.js';
 import { PACKAGE_VERSION } from '../core/version.js';
 import { type BackendName, kernelsFor, selectBackend } from './backend.js';
-import { writeCard } from './checkpoint.js';
+import { cleanLeftovers, writeCard } from './checkpoint.js';
+import { DataError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { buildCard } from './fit/build-card.js';
 import { checkpointCallback, type EpochCallback, fitLoop, trainingLogCallback } from './fit/fit-loop.js';
@@ -24,6 +28,20 @@ import {
   type TrainOptions,
 } from './options.js';
 import { autoWorkers } from './parallel/coordinator.js';
+
+/**
+ * A run into a directory that holds a trained model needs `resume` (continue it) or `force` (replace it).
+ * @throws DataError naming the directory and both ways out.
+ */
+function refuseToReplace(o: TrainOptions): void {
+  if (o.resume || o.force) return;
+  const held = [MODEL_FILES.card, MODEL_FILES.tfjs].filter((f) => existsSync(join(o.out, f)));
+  if (held.length > 0) {
+    throw new DataError(
+      `cannot train into ${o.out}: it holds a trained model (${held.join(', ')}); resume it (--resume), replace it (--force), or choose another --out`,
+    );
+  }
+}
 
 /** What `trainVae` produced. */
 export interface TrainResult {
@@ -50,6 +68,8 @@ export async function trainVae(
 ): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   checkTrainOptions(o);
+  refuseToReplace(o);
+  await cleanLeftovers(o.out);
   const backend = (await selectBackend(o.backend, { kernels: kernelsFor(o.arch) })).name;
   const splits = await prepareSplits(o);
   const workers = o.workers === 'auto' ? autoWorkers(backend, o.batchSize) : o.workers;

@@ -29,7 +29,8 @@ export const demoCommand: Command = {
   async run(args) {
     const dir = stringFlag('demo', args, 'out');
     const started = performance.now();
-    const result = await trainWithProgress({ ...trainOptionsFrom('demo', args), out: dir });
+    // The demo writes its own directory: running it again replaces what it wrote before.
+    const result = await trainWithProgress({ ...trainOptionsFrom('demo', args), out: dir, force: true });
     const card = result.card;
     await exportVae(dir);
     note(`wrote ${join(dir, 'encoder.onnx')} and ${join(dir, 'decoder.onnx')}`);

@@ -49,7 +49,7 @@ export const evalCommand: Command = {
         `cannot evaluate: the model takes examples of shape [${card.inputShape}], "${data.name}" has [${data.shape}]`,
       );
     }
-    const nets = await loadCheckpoint(dir);
+    const nets = await loadCheckpoint(dir, card);
     const logVariance =
       card.likelihood === 'gaussian' ? tf.scalar(card.likelihoodParams?.logVariance ?? 0) : undefined;
     const bar = args.flags.json ? undefined : progressBar();

@@ -150,6 +150,11 @@ export const TRAIN_FLAGS = {
     description: 'importance samples for the IWAE figure in card.json (0: skip)',
     default: String(d.evalIw),
   },
+  'train-limit': {
+    type: 'string',
+    value: 'N',
+    description: 'train on the first N examples of the training split only',
+  },
 } as const satisfies Command['flags'];
 
 function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number {
@@ -186,6 +191,7 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     seed: intFlag(cmd, args, 'seed', 0),
     backend: choiceFlag<BackendName | 'auto'>(cmd, args, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu']),
     evalIw: intFlag(cmd, args, 'eval-iw', 0),
+    ...(args.flags['train-limit'] === undefined ? {} : { trainLimit: intFlag(cmd, args, 'train-limit', 1) }),
     workers: args.flags.workers === 'auto' ? 'auto' : intFlag(cmd, args, 'workers', 1, 64),
     ...(imageShape ? { datasetOptions: { imageShape } } : {}),
     command: `vae ${cmd} ${args.argv.join(' ')}`.trim(),
@@ -202,6 +208,10 @@ export const trainCommand: Command = {
     resume: {
       type: 'boolean',
       description: 'continue the run checkpointed in DIR (after Ctrl-C or a crash)',
+    },
+    force: {
+      type: 'boolean',
+      description: 'train into a DIR that holds a trained model, replacing it',
     },
     json: {
       type: 'boolean',
@@ -227,7 +237,13 @@ export const trainCommand: Command = {
     // Loaded once here and handed to the trainer, so the pictures do not load it a second time.
     const data = await loadDataset(String(options.dataset), options.datasetOptions);
     const result = await trainWithProgress(
-      { ...options, dataset: data, out: outDir, resume: args.flags.resume === true },
+      {
+        ...options,
+        dataset: data,
+        out: outDir,
+        resume: args.flags.resume === true,
+        force: args.flags.force === true,
+      },
       json,
     );
     const m = result.card.metrics;

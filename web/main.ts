@@ -175,6 +175,8 @@ VaeModel.load(new URL('model/', location.href).href, {
   // The half-float decoder when the model has one (half the download); ?precision=fp32 for decoder.onnx.
   precision: query.get('precision') === 'fp32' ? 'fp32' : 'fp16',
   ...(query.has('threads') ? { threads: Number(query.get('threads')) } : {}),
+  // ?standardize=false: values as the networks see them (the parity runner compares graphs there).
+  standardize: query.get('standardize') !== 'false',
   onProgress: ({ file, loaded, total }) => {
     $('status').textContent =
       `loading ${file}: ${(loaded / 1024).toFixed(0)}${total ? ` of ${(total / 1024).toFixed(0)}` : ''} KiB`;

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../node/atomic-write.js';
 import { imageGrid } from '../node/png.js';
 import { type LikelihoodOption, type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
-import { loadDataset } from '../train/datasets.js';
+import { loadDataset, type Split } from '../train/datasets.js';
 import {
   choiceFlag,
   type FlagSpec,
@@ -36,7 +36,12 @@ export const DATA_FLAGS: Record<string, FlagSpec> = Object.freeze({
     value: 'NAME',
     description: "dataset to read examples from (default: the card's)",
   },
-  split: { type: 'string', value: 'S', description: 'test or train', default: 'test' },
+  split: {
+    type: 'string',
+    value: 'S',
+    description: 'test, train, or all (train then test: every row of a csv: file, in order)',
+    default: 'test',
+  },
   limit: { type: 'string', value: 'N', description: 'use the first N examples only' },
   'image-size': { type: 'string', value: 'HxWxC', description: 'size to convert png: images to' },
 });
@@ -77,7 +82,7 @@ export async function loadModel(cmd: string, args: ParsedArgs, dir: string): Pro
 /** Examples of one split, checked against the model's input shape. */
 export interface Examples {
   name: string;
-  split: 'test' | 'train';
+  split: 'test' | 'train' | 'all';
   batch: Batch;
   labels: Uint8Array | undefined;
 }
@@ -89,7 +94,7 @@ export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeMode
   if (typeof name !== 'string') {
     throw new Error(`vae ${cmd}: the model has no card.json to name its dataset; pass --dataset`);
   }
-  const split = choiceFlag(cmd, args, 'split', ['test', 'train']);
+  const split = choiceFlag(cmd, args, 'split', ['test', 'train', 'all']);
   const limit = args.flags.limit === undefined ? undefined : intFlag(cmd, args, 'limit', 1);
   const imageShape = imageSizeFlag(cmd, args);
   const data = await loadDataset(name, imageShape ? { imageShape } : {});
@@ -98,7 +103,7 @@ export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeMode
       `cannot ${cmd}: the model takes examples of shape [${model.inputShape}], "${data.name}" has [${data.shape}]`,
     );
   }
-  const part = data[split];
+  const part = split === 'all' ? concatSplits(data.train, data.test, sizeOf(data.shape)) : data[split];
   const count = Math.min(part.count, limit ?? part.count);
   const size = sizeOf(model.inputShape);
   return {
@@ -107,6 +112,18 @@ export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeMode
     batch: { data: part.images.subarray(0, count * size), shape: [count, ...model.inputShape] },
     labels: part.labels?.subarray(0, count),
   };
+}
+
+/** The train split followed by the test split (for sources split by holding out their last tenth: the file's order). */
+function concatSplits(a: Split, b: Split, size: number): Split {
+  const images = new Float32Array((a.count + b.count) * size);
+  images.set(a.images.subarray(0, a.count * size));
+  images.set(b.images.subarray(0, b.count * size), a.count * size);
+  const labels =
+    a.labels && b.labels
+      ? Uint8Array.from([...a.labels.subarray(0, a.count), ...b.labels.subarray(0, b.count)])
+      : undefined;
+  return { images, count: a.count + b.count, ...(labels ? { labels } : {}) };
 }
 
 /** Writes images with values in [0, 1] as a PNG grid, or says why the model's examples are not images. */

@@ -12,6 +12,8 @@
  * ```
  */
 
+import type { Normalization } from './normalization.js';
+
 /** The card's format tag; bumped when a field changes meaning. */
 export const CARD_FORMAT = 'vae-onnx/card@1';
 
@@ -87,6 +89,12 @@ export interface ModelCard {
   hiddenDim: number;
   likelihood: Likelihood;
   likelihoodParams?: LikelihoodParams;
+  /**
+   * Per-feature standardisation the model was trained under: the networks see (x − mean) / std,
+   * and every runtime applies it, so values go in and come out in the data's own units. The
+   * metrics are in those units too.
+   */
+  normalization?: Normalization;
   objective?: ObjectiveRecord;
   dataset: string;
   training: TrainingRecord;
@@ -126,6 +134,19 @@ export function parseCard(value: unknown): ModelCard {
   }
   if (typeof card.training !== 'object' || card.training === null)
     fail('training', 'an object', card.training);
+  if (card.normalization !== undefined) {
+    const n = card.normalization as { mean?: unknown; std?: unknown };
+    const size = (card.inputShape as number[]).reduce((a, b) => a * b, 1);
+    for (const key of ['mean', 'std'] as const) {
+      const v = n?.[key];
+      if (
+        !Array.isArray(v) ||
+        v.length !== size ||
+        !v.every((x) => Number.isFinite(x) && (key === 'mean' || x > 0))
+      )
+        fail(`normalization.${key}`, `an array of ${size} finite numbers${key === 'std' ? ' > 0' : ''}`, v);
+    }
+  }
   return value as ModelCard;
 }
 

@@ -43,7 +43,9 @@ export async function chromiumRunner(
         if (!adapter) throw new Error('no WebGPU adapter in this browser');
       }
       // decoder.onnx itself (the page prefers decoder.fp16.onnx when the model has one).
-      await page.goto(`${server.url}?precision=fp32${backend === 'webgpu' ? '&backend=webgpu' : ''}`);
+      await page.goto(
+        `${server.url}?precision=fp32&standardize=false${backend === 'webgpu' ? '&backend=webgpu' : ''}`,
+      );
       await page.waitForFunction('window.vaeApp && (window.vaeApp.ready || window.vaeApp.error)', undefined, {
         timeout: 60_000,
       });

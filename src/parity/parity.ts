@@ -318,7 +318,7 @@ const GOLDEN = 'golden';
  * DIR/golden/decoder/test_data_set_0/{input_0.pb, output_0.pb}, named as in the model.
  */
 export async function writeGolden(dir: string, options: { batch: number; seed: number }): Promise<string[]> {
-  const model = await VaeModel.load(dir);
+  const model = await VaeModel.load(dir, { standardize: false });
   const { inputShape, latentDim, hasEncoder } = model;
   await model.dispose();
   const { x, z } = parityInputs(inputShape, latentDim, options.batch, options.seed);
@@ -343,7 +343,7 @@ export async function writeGolden(dir: string, options: { batch: number; seed: n
 export async function checkGolden(dir: string, tolerance?: number): Promise<ParityRow[]> {
   const precision = await readPrecision(dir);
   const limit = tolerance ?? DEFAULT_TOLERANCE[precision] ?? 1e-5;
-  const model = await VaeModel.load(dir);
+  const model = await VaeModel.load(dir, { standardize: false });
   const rows: ParityRow[] = [];
   try {
     for (const part of ['encoder', 'decoder'] as const) {

@@ -41,7 +41,8 @@ export async function runOnnx(
   x: Batch,
   z: Batch,
 ): Promise<RuntimeOutputs> {
-  const model = await VaeModel.load(dir, { backend });
+  // The networks' own space: every runtime is compared on what the graphs compute.
+  const model = await VaeModel.load(dir, { backend, standardize: false });
   try {
     // A decoder-only model has no mu and logvar to compare; its rows are x_hat only.
     const { mu, logvar } = model.hasEncoder

@@ -5,6 +5,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { MODEL_FILES, type ModelBytes, type ModelCard, modelFilePath } from '../core/model-dir.js';
+import { destandardize, logStdSum, type Normalization, standardize } from '../core/normalization.js';
 import { normalArray } from '../core/random.js';
 import { drawImportanceSamples, importanceScores } from './importance-score.js';
 import {
@@ -34,6 +35,12 @@ export interface CommonLoadOptions {
   maxBatch?: number;
   /** The likelihood `score` uses; overrides card.json. */
   likelihood?: LikelihoodOption;
+  /**
+   * Apply card.json's per-feature standardisation, so that values go in and come out in the data's
+   * own units. Default true; false works in the networks' own (standardized) space, as the ONNX
+   * files do (parity checks compare there).
+   */
+  standardize?: boolean;
 }
 
 /** The encoder's two outputs for a batch of inputs. */
@@ -60,6 +67,7 @@ export interface ModelParts {
   inputShape: number[];
   maxBatch: number;
   likelihood: LikelihoodSpec | undefined;
+  normalization: Normalization | undefined;
 }
 
 /** A loaded VAE: ONNX sessions for the decoder and (optionally) the encoder. Call `dispose` when done. */
@@ -76,6 +84,8 @@ export class VaeModel {
   readonly maxBatch: number;
   /** The decoder file the model runs (decoder.onnx, or a variant such as decoder.fp16.onnx). */
   readonly decoderFile: string;
+  /** The per-feature standardisation applied to what goes in and comes out (card.json's), if any. */
+  readonly normalization: Normalization | undefined;
   private readonly binding: OrtBinding;
   private readonly where: string | undefined;
   private readonly explicitLikelihood: LikelihoodSpec | undefined;
@@ -98,6 +108,7 @@ export class VaeModel {
     this.maxBatch = parts.maxBatch;
     this.decoderFile = parts.decoderFile;
     this.explicitLikelihood = parts.likelihood;
+    this.normalization = parts.normalization;
   }
 
   /**
@@ -147,6 +158,7 @@ export class VaeModel {
         inputShape: resolveExampleShape(decoder.io, encoder?.io, card, where),
         maxBatch,
         likelihood,
+        normalization: options.standardize === false ? undefined : card?.normalization,
       });
     } catch (error) {
       await Promise.all([decoderSession.release(), encoderSession?.release()]);
@@ -167,7 +179,11 @@ export class VaeModel {
    * @param x - nested arrays, one per example, or `{ data, shape }` with shape [N, ...inputShape].
    */
   async encode(x: BatchInput): Promise<Moments> {
-    const batch = toBatch(x, this.inputShape, 'encode', 'x');
+    return this.encodeModelSpace(this.toModelSpace(toBatch(x, this.inputShape, 'encode', 'x')));
+  }
+
+  /** The encoder on examples already in the networks' space (standardized, when the card says so). */
+  private async encodeModelSpace(batch: Batch): Promise<Moments> {
     const encoder = this.encoder ?? (await this.loadEncoder('encode'));
     const [mu, logvar] = await runBatched(
       encoder.session,
@@ -193,7 +209,7 @@ export class VaeModel {
       const n = batch.shape[0] as number;
       if (n <= this.maxBatch) {
         return runOnce(decoder.session, this.binding.tensor, decoder.io, batch).then((results) =>
-          outputBatch(results, decoder.io.outputs[0] as string, n, this.inputShape),
+          this.fromModelSpace(outputBatch(results, decoder.io.outputs[0] as string, n, this.inputShape)),
         );
       }
       return runBatched(
@@ -203,7 +219,7 @@ export class VaeModel {
         batch,
         this.inputShape,
         this.maxBatch,
-      ).then((outs) => outs[0] as Batch);
+      ).then((outs) => this.fromModelSpace(outs[0] as Batch));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -286,9 +302,11 @@ export class VaeModel {
     if (!Number.isInteger(K) || K < 1)
       throw new RangeError(`score: "samples" must be a positive integer, got ${K}`);
     const likelihood = this.likelihood();
-    const batch = toBatch(x, this.inputShape, 'score', 'x');
-    if (likelihood.kind === 'bernoulli') checkUnitInterval(batch, 'score', 'x');
-    const { mu, logvar } = await this.encode(batch);
+    const given = toBatch(x, this.inputShape, 'score', 'x');
+    if (likelihood.kind === 'bernoulli') checkUnitInterval(given, 'score', 'x');
+    // The likelihood is weighed where the networks work (standardized values, when the card says so).
+    const batch = this.toModelSpace(given);
+    const { mu, logvar } = await this.encodeModelSpace(batch);
     const decoder = this.decoder;
     if (!decoder) throw new Error('score: the model is disposed');
     const draws = drawImportanceSamples(mu.data, logvar.data, this.latentDim, K, options.seed ?? 0);
@@ -302,7 +320,30 @@ export class VaeModel {
       this.inputShape,
       this.maxBatch,
     );
-    return importanceScores((decoded as Batch).data, batch.data, draws, K, likelihood, logits !== undefined);
+    const scores = importanceScores(
+      (decoded as Batch).data,
+      batch.data,
+      draws,
+      K,
+      likelihood,
+      logits !== undefined,
+    );
+    // −log p(x) in the data's own units: −log p(standardized x) + Σ log std.
+    if (this.normalization) {
+      const shift = logStdSum(this.normalization);
+      for (let i = 0; i < scores.length; i++) scores[i] = (scores[i] as number) + shift;
+    }
+    return scores;
+  }
+
+  private toModelSpace(batch: Batch): Batch {
+    const n = this.normalization;
+    return n ? { data: standardize(batch.data, n), shape: batch.shape } : batch;
+  }
+
+  private fromModelSpace(batch: Batch): Batch {
+    const n = this.normalization;
+    return n ? { data: destandardize(batch.data, n), shape: batch.shape } : batch;
   }
 
   /**

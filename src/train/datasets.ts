@@ -48,7 +48,7 @@ export function datasetSearchPath(name: string): string[] {
 
 /** Options of `loadDataset`. */
 export interface LoadDatasetOptions {
-  /** [H, W, C] to convert `png:` images to; without it all images must share one size. */
+  /** [H, W, C] to convert `png:` images to (without it all images must share one size), or to shape `csv:` rows as. */
   imageShape?: readonly [number, number, number];
   /** Download a named dataset into the cache folder when no folder holds it. Default true. */
   download?: boolean;
@@ -70,7 +70,7 @@ export async function loadDataset(name: string, options: LoadDatasetOptions = {}
   if (name === 'mnist-mini') return loadMnistMini();
   if (name.startsWith('idx:')) return loadIdxFolder(name, name.slice(4));
   if (name.startsWith('png:')) return loadPngDataset(name, name.slice(4), options.imageShape);
-  if (name.startsWith('csv:')) return loadCsvDataset(name, name.slice(4));
+  if (name.startsWith('csv:')) return loadCsvDataset(name, name.slice(4), options.imageShape);
   if (name === 'fashion-mnist' || name === 'mnist') {
     const tried = datasetSearchPath(name);
     let dir = tried.find((d) => findIdx(d, 'train-images-idx3-ubyte') !== undefined);
@@ -129,9 +129,22 @@ async function loadPngDataset(
   return { name, shape: all.shape, ...holdOutLastTenth(all.images, all.count, sizeOf(all.shape)) };
 }
 
-async function loadCsvDataset(name: string, path: string): Promise<Dataset> {
+async function loadCsvDataset(
+  name: string,
+  path: string,
+  shape?: readonly [number, number, number],
+): Promise<Dataset> {
   const rows = await readCsvFile(path);
-  return { name, shape: [rows.columns], ...holdOutLastTenth(rows.values, rows.count, rows.columns) };
+  if (shape !== undefined && sizeOf(shape) !== rows.columns) {
+    throw new DataError(
+      `cannot load dataset "${name}": its rows have ${rows.columns} values, the image size ${shape.join('x')} needs ${sizeOf(shape)}`,
+    );
+  }
+  return {
+    name,
+    shape: shape ? [...shape] : [rows.columns],
+    ...holdOutLastTenth(rows.values, rows.count, rows.columns),
+  };
 }
 
 function findIdx(dir: string, stem: string): string | undefined {

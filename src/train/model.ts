@@ -34,19 +34,22 @@ function fanInUniform(fanIn: number, seed: number, k: number) {
 }
 
 /**
- * Builds the seed's MLP VAE: encoder x → Flatten → Dense(hidden, relu) → Dense(2·latent), whose output
- * holds mu then logvar; decoder z → Dense(hidden, relu) → Dense(D) → Reshape(input shape), logits.
+ * Builds the seed's MLP VAE: encoder x → Flatten (for images; a row of features is flat already) →
+ * Dense(hidden, relu) → Dense(2·latent), whose output holds mu then logvar; decoder z →
+ * Dense(hidden, relu) → Dense(D) → Reshape(input shape), logits (Bernoulli) or means (Gaussian).
  * @param seed - seeds every initializer, so the same seed gives the same starting weights.
  */
 export function buildMlpVae(shape: VaeShape, seed: number): VaeNetworks {
   const { inputShape, hiddenDim, latentDim } = shape;
   const D = sizeOf(inputShape);
   const encoder = tf.sequential({ name: 'encoder' });
-  encoder.add(tf.layers.flatten({ inputShape, name: 'enc_flatten' }));
+  const flat = inputShape.length === 1;
+  if (!flat) encoder.add(tf.layers.flatten({ inputShape, name: 'enc_flatten' }));
   encoder.add(
     tf.layers.dense({
       units: hiddenDim,
       activation: 'relu',
+      ...(flat ? { inputShape } : {}),
       ...fanInUniform(D, seed, 1),
       name: 'enc_hidden',
     }),

@@ -66,6 +66,11 @@ export interface TrainOptions {
   backend: BackendName | 'auto';
   /** Data-parallel worker threads, each with its own wasm backend; `auto` uses them when they pay off. */
   workers: number | 'auto';
+  /**
+   * Standardize each feature with the training split's mean and std (kept in card.json, applied by
+   * every runtime). `auto`: for `csv:` datasets with the Gaussian likelihood.
+   */
+  standardize: boolean | 'auto';
   /** Importance samples for the IWAE figure in card.json (0 skips it). */
   evalIw: number;
   /** Test examples for the IWAE figure in card.json. */
@@ -106,6 +111,7 @@ export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
   force: false,
   backend: 'auto' as BackendName | 'auto',
   workers: 'auto' as number | 'auto',
+  standardize: 'auto' as boolean | 'auto',
   evalIw: 100,
   evalIwLimit: 1000,
 });
@@ -150,6 +156,11 @@ export function checkTrainOptions(o: TrainOptions): void {
     throw new RangeError(`trainVae: "sigma" must be a positive number, got ${o.sigma}`);
   if (!(o.valFraction >= 0 && o.valFraction < 1)) {
     throw new RangeError(`trainVae: "valFraction" must be in [0, 1), got ${o.valFraction}`);
+  }
+  if (o.standardize !== 'auto' && typeof o.standardize !== 'boolean') {
+    throw new TypeError(
+      `trainVae: "standardize" must be true, false or "auto", got ${JSON.stringify(o.standardize)}`,
+    );
   }
   if (o.workers !== 'auto' && !(Number.isInteger(o.workers) && o.workers >= 1)) {
     throw new RangeError(

@@ -77,7 +77,14 @@ export async function trainVae(
     throw new RangeError(`trainVae: "batchSize" ${o.batchSize} must split evenly across ${workers} workers`);
   }
   await mkdir(o.out, { recursive: true });
-  const run = await initOrResume(o, splits, { ...runIdentity(o, splits.data.name), workers });
+  // Standardization is part of what a resumed run must share, recorded only when it is on (so
+  // checkpoints from before the option still resume).
+  const identity = {
+    ...runIdentity(o, splits.data.name),
+    workers,
+    ...(splits.normalization ? { standardized: true } : {}),
+  };
+  const run = await initOrResume(o, splits, identity);
   const plan: StepperPlan = {
     images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
     inputShape: splits.data.shape,
@@ -124,6 +131,7 @@ export async function trainVae(
       stoppedEarly,
       logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : undefined,
       test,
+      normalization: splits.normalization,
       packageVersion: PACKAGE_VERSION,
     });
     await writeCard(o.out, card);

@@ -150,6 +150,13 @@ export const TRAIN_FLAGS = {
     description: 'importance samples for the IWAE figure in card.json (0: skip)',
     default: String(d.evalIw),
   },
+  standardize: {
+    type: 'string',
+    value: 'S',
+    description:
+      'standardize each feature with the training mean and std, kept in card.json and applied by every runtime: auto (csv: data with --likelihood gaussian), yes, no',
+    default: 'auto',
+  },
   'train-limit': {
     type: 'string',
     value: 'N',
@@ -191,6 +198,9 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     seed: intFlag(cmd, args, 'seed', 0),
     backend: choiceFlag<BackendName | 'auto'>(cmd, args, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu']),
     evalIw: intFlag(cmd, args, 'eval-iw', 0),
+    standardize: { auto: 'auto' as const, yes: true, no: false }[
+      choiceFlag(cmd, args, 'standardize', ['auto', 'yes', 'no'])
+    ],
     ...(args.flags['train-limit'] === undefined ? {} : { trainLimit: intFlag(cmd, args, 'train-limit', 1) }),
     workers: args.flags.workers === 'auto' ? 'auto' : intFlag(cmd, args, 'workers', 1, 64),
     ...(imageShape ? { datasetOptions: { imageShape } } : {}),

@@ -1,5 +1,6 @@
 /** card.json of a finished run, built from its settings, history and test figures. Pure. */
 import { CARD_FORMAT, type ModelCard } from '../../core/model-dir.js';
+import { logStdSum, type Normalization } from '../../core/normalization.js';
 import type { EvaluationReport } from '../evaluate.js';
 import type { EpochReport, TrainOptions } from '../options.js';
 
@@ -24,13 +25,19 @@ export interface FinishedRun {
   /** log σ² of a Gaussian likelihood, when there is one. */
   logVariance: number | undefined;
   test: EvaluationReport;
+  /** The standardisation the networks were trained under, when there was one. */
+  normalization: Normalization | undefined;
   packageVersion: string;
 }
 
-/** The model card of a finished run. */
+/**
+ * The model card of a finished run. With standardized data, the figures that hold −log p(x|z)
+ * (negElbo, recon, iwaeNll) are moved into the data's own units by Σ log std; KL is unchanged.
+ */
 export function buildCard(r: FinishedRun): ModelCard {
   const o = r.options;
   const seconds = r.history.reduce((t, h) => t + h.seconds, 0);
+  const shift = r.normalization ? logStdSum(r.normalization) : 0;
   return {
     format: CARD_FORMAT,
     arch: o.arch,
@@ -41,6 +48,7 @@ export function buildCard(r: FinishedRun): ModelCard {
     ...(r.logVariance === undefined
       ? {}
       : { likelihoodParams: { variance: o.variance, logVariance: round(r.logVariance, 6) } }),
+    ...(r.normalization ? { normalization: r.normalization } : {}),
     objective: { beta: o.beta, warmupEpochs: o.warmupEpochs, freeBits: o.freeBits },
     dataset: r.datasetName,
     training: {
@@ -60,10 +68,10 @@ export function buildCard(r: FinishedRun): ModelCard {
     metrics: {
       split: 'test',
       examples: r.test.examples,
-      negElbo: round(r.test.negElbo, 4),
-      recon: round(r.test.recon, 4),
+      negElbo: round(r.test.negElbo + shift, 4),
+      recon: round(r.test.recon + shift, 4),
       kl: round(r.test.kl, 4),
-      iwaeNll: r.test.iwaeNll === null ? null : round(r.test.iwaeNll, 4),
+      iwaeNll: r.test.iwaeNll === null ? null : round(r.test.iwaeNll + shift, 4),
       iw: r.test.iw,
       iwExamples: r.test.iwExamples,
       activeUnits: r.test.activeUnits,

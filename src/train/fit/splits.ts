@@ -3,14 +3,18 @@
  * that are fitted and a validation split, checked against the likelihood and the batch size.
  */
 import { sizeOf } from '../../core/model-dir.js';
+import { fitNormalization, type Normalization, standardize } from '../../core/normalization.js';
 import { createRng, deriveSeed, permutation } from '../../core/random.js';
-import { type Dataset, loadDataset, type Split } from '../datasets.js';
+import { type Dataset, loadDataset, type Split, sharedFloat32 } from '../datasets.js';
 import { DataError } from '../errors.js';
 import type { TrainOptions } from '../options.js';
 
 /** The dataset and how the run splits it. */
 export interface RunSplits {
+  /** The dataset as the networks see it (standardized when `normalization` is set). */
   data: Dataset;
+  /** The per-feature standardisation applied to `data`, when the run standardizes. */
+  normalization: Normalization | undefined;
   /** Values per example. */
   exampleSize: number;
   /** Training examples in use (after `trainLimit`). */
@@ -35,8 +39,9 @@ function gatherSplit(source: Split, indices: Uint32Array, size: number): Split {
  * @throws DataError for Bernoulli data outside [0, 1], or fewer training rows than one batch.
  */
 export async function prepareSplits(o: TrainOptions): Promise<RunSplits> {
-  const data = typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset;
-  const exampleSize = sizeOf(data.shape);
+  const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset;
+  const exampleSize = sizeOf(loaded.shape);
+  const { data, normalization } = standardizeIfAsked(loaded, o);
   if (o.likelihood === 'bernoulli') {
     const bad = data.train.images.findIndex((v) => v < 0 || v > 1);
     if (bad >= 0) {
@@ -55,5 +60,41 @@ export async function prepareSplits(o: TrainOptions): Promise<RunSplits> {
     );
   }
   const val = valCount > 0 ? gatherSplit(data.train, split.subarray(0, valCount), exampleSize) : undefined;
-  return { data, exampleSize, usable, fitRows, val };
+  return { data, normalization, exampleSize, usable, fitRows, val };
+}
+
+/**
+ * The dataset standardized per feature with its training split's mean and std, when the options ask
+ * for it (`auto`: `csv:` data with the Gaussian likelihood); else as it is.
+ * @throws DataError for standardized data with the Bernoulli likelihood (which needs values in [0, 1]).
+ */
+function standardizeIfAsked(
+  data: Dataset,
+  o: TrainOptions,
+): { data: Dataset; normalization: Normalization | undefined } {
+  const wanted =
+    o.standardize === 'auto' ? data.name.startsWith('csv:') && o.likelihood === 'gaussian' : o.standardize;
+  if (!wanted) return { data, normalization: undefined };
+  if (o.likelihood === 'bernoulli') {
+    throw new DataError(
+      `cannot standardize "${data.name}" for a Bernoulli VAE: standardized values leave [0, 1]; use --likelihood gaussian`,
+    );
+  }
+  const D = sizeOf(data.shape);
+  const usable = Math.min(data.train.count, o.trainLimit ?? data.train.count);
+  const normalization = fitNormalization(data.train.images, usable, D);
+  // Shared memory, as loadDataset's own arrays, so that worker threads read it without a copy.
+  const shared = (values: Float32Array) => {
+    const out = sharedFloat32(values.length);
+    out.set(standardize(values, normalization));
+    return out;
+  };
+  return {
+    data: {
+      ...data,
+      train: { ...data.train, images: shared(data.train.images) },
+      test: { ...data.test, images: shared(data.test.images) },
+    },
+    normalization,
+  };
 }

@@ -1,106 +1,151 @@
 /**
- * npm run bench:train — the trainer's target configuration and two variations, on this machine.
+ * npm run bench:train [-- --pairs N] [--skip-target] — training speed against PyTorch on this machine,
+ * and the target configuration's result.
  *
- * 1. Fashion-MNIST, MLP 784-400-20, Bernoulli, batch 128, Adam 1e-3, 10 epochs, seed 0, all 60,000
- *    training images, data-parallel workers as `auto` picks them: examples/s, peak RSS, test
- *    neg-ELBO, and the IWAE NLL with k = 1000 on the first 1,000 test images.
- *    Beside it, one epoch of the same configuration on the main thread alone (workers 1): the
- *    baseline the speed-up is measured against, in the same process.
- * 2. The same at batch 512 (2 epochs).
- * 3. --arch conv (1 epoch on the first 6,000 images; on wasm with the trainer's own
- *    Conv2DBackpropFilter kernel, which tfjs-backend-wasm lacks).
- *
- * Run with `npm run bench:train [-- --quick]`; --quick shortens every run for a smoke test.
+ * 1. Beside the PyTorch peer (../shared/peers/torch_vae_speed.py: the same VAEs, Fashion-MNIST, batch
+ *    128, Adam 1e-3, 2 threads), interleaved peer, ours, peer, ours…, each a process of its own:
+ *    the MLP 784-400-20 for 2 epochs on all 60,000 images, and the conv VAE for 1 epoch on 6,000.
+ *    Both count training time only (epochs, without loading and evaluation). Each pair's ratio
+ *    (ours / peer) and their median. Without python3-torch the peer is skipped, saying so.
+ * 2. The target configuration: 10 epochs of the MLP on all of Fashion-MNIST (validation split off),
+ *    its test neg-ELBO (≤ 244.5 nats) and the process's peak resident memory (< 1.5 GB).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { evaluate, loadDataset, type TrainOptions, trainVae } from '../src/train/index.js';
+import { parseArgs } from 'node:util';
 
-const quick = process.argv.includes('--quick');
-const data = await loadDataset('fashion-mnist');
-const dirs: string[] = [];
-const out = () => {
-  const d = mkdtempSync(join(tmpdir(), 'vae-bench-'));
-  dirs.push(d);
-  return d;
-};
-const base: Partial<TrainOptions> = {
-  dataset: data,
-  arch: 'mlp',
-  hiddenDim: 400,
-  latentDim: 20,
-  batchSize: 128,
-  learningRate: 1e-3,
-  seed: 0,
-  valFraction: 0,
-  evalIw: 0,
-};
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const { values } = parseArgs({
+  options: { pairs: { type: 'string' }, 'skip-target': { type: 'boolean' } },
+});
+const pairs = Number(values.pairs ?? 2);
+const ROOT = join(import.meta.dirname, '..');
+const PEER = join(ROOT, '..', 'shared', 'peers', 'torch_vae_speed.py');
+const PYTHON = '/usr/bin/python3';
 
-function report(name: string, r: Awaited<ReturnType<typeof trainVae>>): number {
-  const t = r.card.training;
-  const perSec = r.history.reduce((s, h) => s + h.seconds, 0);
-  const rate = (t.steps * t.batchSize) / perSec;
-  console.log(
-    `${name}: ${t.epochs} epochs, ${t.workers} worker(s) on ${t.backend}, ${rate.toFixed(0)} examples/s, test neg-ELBO ${r.card.metrics?.negElbo.toFixed(2)} nats`,
-  );
-  return rate;
+interface Result {
+  examplesPerSec: number;
+  negElbo: number;
+  peakRss: number;
 }
 
+/** Peak resident memory of a running process so far (VmHWM), 0 once it is gone. */
+function peakRss(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB$/m);
+    return Number(line?.[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a command, keeping stdout's lines and sampling the process's peak memory. */
+function run(command: string, args: string[]): Promise<{ lines: string[]; peakRss: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, peakRss(child.pid as number));
+    }, 200);
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${stderr}`));
+      else resolve({ lines: stdout.trim().split('\n'), peakRss: peak, stderr });
+    });
+  });
+}
+
+async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
+  const r = await run(PYTHON, [PEER, '--arch', arch, '--epochs', String(epochs), '--limit', String(limit)]);
+  const summary = JSON.parse(r.lines.at(-1) as string) as { examples_per_s: number; test_neg_elbo: number };
+  return { examplesPerSec: summary.examples_per_s, negElbo: summary.test_neg_elbo, peakRss: r.peakRss };
+}
+
+async function ours(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
+  const out = mkdtempSync(join(tmpdir(), 'vae-bench-train-'));
+  try {
+    const r = await run(process.execPath, [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'cli', 'main.ts'),
+      'train',
+      '--dataset',
+      'fashion-mnist',
+      '--arch',
+      arch,
+      '--epochs',
+      String(epochs),
+      '--train-limit',
+      String(limit),
+      '--val-fraction',
+      '0',
+      '--eval-iw',
+      '0',
+      '--no-export',
+      '--json',
+      '--out',
+      out,
+    ]);
+    const epochsRun = r.lines.map((l) => JSON.parse(l) as { examplesPerSec: number; seconds: number });
+    const seconds = epochsRun.reduce((s, e) => s + e.seconds, 0);
+    const examples = epochsRun.reduce((s, e) => s + e.examplesPerSec * e.seconds, 0);
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as { metrics: { negElbo: number } };
+    return { examplesPerSec: examples / seconds, negElbo: card.metrics.negElbo, peakRss: r.peakRss };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const rate = (r: Result) =>
+  `${r.examplesPerSec.toFixed(0)} examples/s (test neg-ELBO ${r.negElbo.toFixed(2)})`;
+
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
-const limit = quick ? 6_000 : undefined;
-const baseline = await trainVae({
-  ...base,
-  out: out(),
-  epochs: 1,
-  workers: 1,
-  ...(limit ? { trainLimit: limit } : {}),
-});
-const baseRate = report('baseline (main thread only, 1 epoch)', baseline);
+const hasPeer =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!hasPeer) {
+  console.log(
+    'PyTorch peer: skipped (no python3-torch; apt-get install python3-torch libopenblas0-pthread); our figures alone:',
+  );
+}
+for (const [arch, epochs, limit] of [
+  ['mlp', 2, 60_000],
+  ['conv', 1, 6_000],
+] as const) {
+  console.log(`${arch}, ${epochs} epoch(s) on ${limit} Fashion-MNIST images, batch 128:`);
+  const ratios: number[] = [];
+  for (let p = 1; p <= pairs; p++) {
+    const theirs = hasPeer ? await peer(arch, epochs, limit) : undefined;
+    const mine = await ours(arch, epochs, limit);
+    if (theirs) {
+      const ratio = mine.examplesPerSec / theirs.examplesPerSec;
+      ratios.push(ratio);
+      console.log(
+        `  pair ${p}: PyTorch ${rate(theirs)}; vae train ${rate(mine)}; ratio ${ratio.toFixed(2)}×`,
+      );
+    } else {
+      console.log(`  run ${p}: vae train ${rate(mine)}`);
+    }
+  }
+  if (ratios.length > 0) console.log(`  median ratio (vae train / PyTorch): ${median(ratios).toFixed(2)}×`);
+}
 
-const target = await trainVae({
-  ...base,
-  out: out(),
-  epochs: quick ? 1 : 10,
-  workers: 'auto',
-  ...(limit ? { trainLimit: limit } : {}),
-});
-const rate = report('target (batch 128)', target);
-const iwae = evaluate(target.networks.encoder, target.networks.decoder, data.test, data.shape, {
-  batchSize: 500,
-  seed: 1,
-  iw: quick ? 10 : 1000,
-  iwLimit: quick ? 100 : 1000,
-});
-console.log(`  speed-up over the baseline: ${(rate / baseRate).toFixed(2)}×`);
-console.log(
-  `  IWAE NLL (k=${iwae.iw}, first ${iwae.iwExamples} test images): ${iwae.iwaeNll?.toFixed(2)} nats; active units ${iwae.activeUnits}`,
-);
-console.log(`  peak RSS so far: ${mb(process.resourceUsage().maxRSS * 1024)}`);
-
-const big = await trainVae({
-  ...base,
-  out: out(),
-  epochs: quick ? 1 : 2,
-  batchSize: 512,
-  workers: 'auto',
-  ...(limit ? { trainLimit: limit } : {}),
-});
-report('batch 512', big);
-
-const conv = await trainVae({
-  ...base,
-  out: out(),
-  arch: 'conv',
-  epochs: 1,
-  trainLimit: quick ? 512 : 6_000,
-  evalLimit: 1000,
-  backend: 'auto',
-});
-report('conv (1 epoch, first images only)', conv);
-console.log(
-  `peak RSS of the whole run: ${mb(process.resourceUsage().maxRSS * 1024)}; tensors alive at the end: ${tf.memory().numTensors}`,
-);
-for (const d of dirs) rmSync(d, { recursive: true, force: true });
+if (!values['skip-target']) {
+  const target = await ours('mlp', 10, 60_000);
+  console.log(
+    `target: MLP, 10 epochs, all of Fashion-MNIST: ${rate(target)}, peak RSS ${(target.peakRss / 2 ** 20).toFixed(0)} MiB (goals: ≤ 244.5 nats, < 1536 MiB)`,
+  );
+}

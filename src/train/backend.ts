@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { silenceCpuBanner } from '../node/model-dir-files.js';
-import { registerWasmConvFilterGrad } from './wasm-conv-filter.js';
+import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 
 /** Backends the trainer can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -13,8 +13,9 @@ export interface BackendChoice {
 }
 
 /**
- * Kernels a training run needs beyond the MLP's. (tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter;
- * `registerWasmConvFilterGrad` supplies it when the wasm backend is selected.)
+ * Kernels a training run needs beyond the MLP's. (tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter
+ * and has a slow Conv2DBackpropInput; `registerWasmConvKernels` supplies both when the wasm backend
+ * is selected.)
  */
 export function kernelsFor(arch: 'mlp' | 'conv'): string[] {
   return arch === 'conv' ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
@@ -27,7 +28,7 @@ async function tryBackend(name: BackendName, kernels: readonly string[]): Promis
     await import(moduleName);
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConvFilterGrad();
+    registerWasmConvKernels();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();

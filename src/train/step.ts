@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isSeedMlp, mlpLossAndGrads } from './mlp-grad.js';
 import type { VaeNetworks } from './model.js';
 import { applyForTraining, splitMoments } from './model.js';
 import { batchObjective, type ObjectiveSettings } from './objective.js';
@@ -11,11 +12,33 @@ export interface StepResult {
   grads: tf.NamedTensorMap;
 }
 
+/** Whether each network pair is the seed's MLP, decided once per pair. */
+const seedMlp = new WeakMap<VaeNetworks, boolean>();
+
 /**
  * Runs the VAE forward on a batch with noise `eps` and differentiates the objective with respect to
- * `variables`. The caller owns the returned tensors (call inside tf.tidy).
+ * `variables`: by hand for the seed's MLP (mlp-grad.ts, about twice as fast on wasm), else with
+ * tfjs's autodiff. The caller owns the returned tensors (call inside tf.tidy).
  */
 export function lossAndGrads(
+  nets: VaeNetworks,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  eps: tf.Tensor2D,
+  settings: ObjectiveSettings,
+): StepResult {
+  let mlp = seedMlp.get(nets);
+  if (mlp === undefined) {
+    mlp = isSeedMlp(nets);
+    seedMlp.set(nets, mlp);
+  }
+  return mlp
+    ? mlpLossAndGrads(variables, x, eps, settings)
+    : autodiffLossAndGrads(nets, variables, x, eps, settings);
+}
+
+/** The objective and its gradient by tfjs's autodiff (any architecture). */
+export function autodiffLossAndGrads(
   nets: VaeNetworks,
   variables: tf.Variable[],
   x: tf.Tensor,

@@ -1,0 +1,245 @@
+/**
+ * Two convolution gradients for tfjs-backend-wasm, as matMuls over image patches:
+ *
+ * - Conv2DBackpropFilter, which tfjs-backend-wasm 4.22 lacks (no conv layer could train on it, and
+ *   the pure-JS cpu backend takes minutes per step for the conv VAE);
+ * - Conv2DBackpropInput, which it has as a plain loop at 0.2–0.3 GFLOP/s (measured here), and which
+ *   every Conv2DTranspose layer runs forward: ~85 % of a conv VAE step.
+ *
+ * Both move the arithmetic into the wasm backend's BatchMatMul (20–27 GFLOP/s here on untransposed
+ * operands); what is left in JavaScript is laying patches out (im2col) or adding them back (col2im),
+ * one contiguous run of channels at a time. test/wasm-conv-kernels.test.ts checks both against the
+ * cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmBackendLike {
+  readSync(dataId: object): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  disposeData(dataId: object): boolean;
+}
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+/** The geometry of a convolution: sizes, strides, padding, and the patch length K = KH·KW·C. */
+function geometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+  kernel: string,
+) {
+  if (attrs.dataFormat !== 'NHWC')
+    throw new Error(`${kernel} (wasm, vae-onnx): only NHWC, got ${attrs.dataFormat}`);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const g = {
+    N: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    Ho: info.outHeight,
+    Wo: info.outWidth,
+    Co: info.outChannels,
+    KH: info.filterHeight,
+    KW: info.filterWidth,
+    SH: info.strideHeight,
+    SW: info.strideWidth,
+    DH: info.dilationHeight,
+    DW: info.dilationWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+  return { ...g, K: g.KH * g.KW * g.C, M: g.N * g.Ho * g.Wo };
+}
+
+type Geometry = ReturnType<typeof geometry>;
+
+interface TapOffsets {
+  patch: Int32Array;
+  pixel: Int32Array;
+  count: number;
+}
+
+/** Tap offsets by geometry: a training run asks for the same few geometries every step. */
+const tapCache = new Map<string, TapOffsets>();
+const TAP_CACHE_SIZE = 32;
+
+/**
+ * The first patch-row offset of each (output pixel, tap) and the image offset it reads or writes,
+ * for the taps inside the image (taps in the padding are left out), so that the copying loops below
+ * are flat. Cached by geometry.
+ */
+function tapOffsets(g: Geometry): TapOffsets {
+  const key = [g.N, g.H, g.W, g.C, g.Ho, g.Wo, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.top, g.left].join();
+  const cached = tapCache.get(key);
+  if (cached) return cached;
+  const offsets = computeTapOffsets(g);
+  if (tapCache.size >= TAP_CACHE_SIZE) tapCache.delete(tapCache.keys().next().value as string);
+  tapCache.set(key, offsets);
+  return offsets;
+}
+
+function computeTapOffsets(g: Geometry): TapOffsets {
+  const patch = new Int32Array(g.M * g.KH * g.KW);
+  const pixel = new Int32Array(g.M * g.KH * g.KW);
+  let count = 0;
+  for (let n = 0; n < g.N; n++) {
+    for (let oy = 0; oy < g.Ho; oy++) {
+      for (let ox = 0; ox < g.Wo; ox++) {
+        const row = ((n * g.Ho + oy) * g.Wo + ox) * g.K;
+        for (let ky = 0; ky < g.KH; ky++) {
+          const iy = oy * g.SH - g.top + ky * g.DH;
+          if (iy < 0 || iy >= g.H) continue;
+          for (let kx = 0; kx < g.KW; kx++) {
+            const ix = ox * g.SW - g.left + kx * g.DW;
+            if (ix < 0 || ix >= g.W) continue;
+            patch[count] = row + (ky * g.KW + kx) * g.C;
+            pixel[count] = ((n * g.H + iy) * g.W + ix) * g.C;
+            count++;
+          }
+        }
+      }
+    }
+  }
+  return { patch, pixel, count };
+}
+
+/** im2col: copies each tap's C channels of the image into its patch row. */
+function gatherPatches(g: Geometry, image: Float32Array, patches: Float32Array): void {
+  const { patch, pixel, count } = tapOffsets(g);
+  const C = g.C;
+  for (let t = 0; t < count; t++) {
+    const to = patch[t] as number;
+    const from = pixel[t] as number;
+    for (let c = 0; c < C; c++) patches[to + c] = image[from + c] as number;
+  }
+}
+
+/** col2im: adds each tap's C channels of its patch row back into the image. */
+function scatterPatches(g: Geometry, patches: Float32Array, image: Float32Array): void {
+  const { patch, pixel, count } = tapOffsets(g);
+  const C = g.C;
+  for (let t = 0; t < count; t++) {
+    const from = patch[t] as number;
+    const to = pixel[t] as number;
+    for (let c = 0; c < C; c++) image[to + c] = (image[to + c] as number) + (patches[from + c] as number);
+  }
+}
+
+/** Runs a wasm kernel by name. */
+function run(name: string, args: Omit<KernelArgs, 'backend'>, backend: unknown): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`the wasm backend lacks ${name}`);
+  return kernel.kernelFunc({ ...args, backend: backend as never }) as tf.TensorInfo;
+}
+
+/** [rows, cols] → [cols, rows], for the small filter matrices. */
+function transposed(data: ArrayLike<number>, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
+}
+
+/**
+ * dW[kh, kw, ci, co] = Σ_m patches[m, k] · dy[m, co] = patchesᵀ · dy: the patches are written row by
+ * row (contiguous runs of channels), transposed by the wasm backend, and multiplied by dy, whose
+ * [M, Co] layout the matMul takes as it is (the smaller operand, which the matMul packs).
+ */
+function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const g = geometry(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs,
+    'Conv2DBackpropFilter',
+  );
+  const patches = backend.makeOutput([1, g.M, g.K], 'float32');
+  // Views into the wasm heap, taken after the allocation (growing the heap detaches older views).
+  const xData = backend.typedArrayFromHeap(x);
+  const p = backend.typedArrayFromHeap(patches);
+  p.fill(0);
+  gatherPatches(g, xData, p);
+  const patchesT = run('Transpose', { inputs: { x: patches }, attrs: { perm: [0, 2, 1] } }, args.backend);
+  const dy3 = run('Reshape', { inputs: { x: dy }, attrs: { shape: [1, g.M, g.Co] } }, args.backend);
+  const product = run(
+    'BatchMatMul',
+    { inputs: { a: patchesT, b: dy3 }, attrs: { transposeA: false, transposeB: false } },
+    args.backend,
+  );
+  const out = run('Reshape', { inputs: { x: product }, attrs: { shape: attrs.filterShape } }, args.backend);
+  for (const t of [patches, patchesT, dy3, product]) backend.disposeData(t.dataId);
+  return out;
+}
+
+/**
+ * dx[n, iy, ix, ci] = Σ dy[n, oy, ox, co] · W[ky, kx, ci, co] over the taps that reach (iy, ix):
+ * patches = dy · Wᵀ by the wasm backend's matMul, then each patch row added back into its input
+ * pixels (col2im).
+ */
+function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  const g = geometry(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs,
+    'Conv2DBackpropInput',
+  );
+  // The filter is [K, Co] in memory; the matMul wants it as [Co, K].
+  const wT = backend.makeOutput([1, g.Co, g.K], 'float32');
+  transposed(backend.readSync(filter.dataId), g.K, g.Co, backend.typedArrayFromHeap(wT));
+  const dy3 = run('Reshape', { inputs: { x: dy }, attrs: { shape: [1, g.M, g.Co] } }, args.backend);
+  const patches = run(
+    'BatchMatMul',
+    { inputs: { a: dy3, b: wT }, attrs: { transposeA: false, transposeB: false } },
+    args.backend,
+  );
+  const out = backend.makeOutput(attrs.inputShape, 'float32');
+  // Views into the wasm heap, taken after the allocation (growing the heap detaches older views).
+  const p = backend.typedArrayFromHeap(patches);
+  const dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  scatterPatches(g, p, dx);
+  for (const t of [wT, dy3, patches]) backend.disposeData(t.dataId);
+  return out;
+}
+
+/**
+ * Registers both kernels for the wasm backend (replacing its Conv2DBackpropInput) once; later
+ * calls do nothing.
+ */
+export function registerWasmConvKernels(): void {
+  const ours = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc === (conv2dBackpropInput as never);
+  if (ours) return;
+  if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  for (const [kernelName, kernelFunc] of [
+    ['Conv2DBackpropFilter', conv2dBackpropFilter],
+    ['Conv2DBackpropInput', conv2dBackpropInput],
+  ] as const) {
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never });
+  }
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { silenceCpuBanner } from '../node/model-dir-files.js';
+import { silenceCpuBanner } from '../tfjs/checkpoint.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 
 /** Backends the trainer can run on, fastest first. */

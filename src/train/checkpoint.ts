@@ -6,35 +6,18 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILES } from '../core/model-dir.js';
-import { writeFileAtomic } from '../node/atomic-write.js';
+import { folderReader, folderWriter } from '../node/model-dir-files.js';
 import {
-  arrayBufferOf,
-  checkpointFolder,
   LATEST_FILE,
-  saveLayersModel,
-  toBytes,
-} from '../node/model-dir-files.js';
-import { DataError } from './errors.js';
-import type { VaeNetworks } from './model.js';
+  type OptimizerWeights,
+  readTrainingState,
+  type TrainingState,
+  type VaeNetworks,
+  writeCheckpoint,
+} from '../tfjs/checkpoint.js';
 
-/** What the trainer keeps besides the weights, to resume a run exactly where it stopped. */
-export interface TrainingState {
-  format: 'vae-onnx/training-state@1';
-  /** Completed epochs. */
-  epochsDone: number;
-  globalStep: number;
-  /** Settings that must match for a resume to continue the same run. */
-  config: Record<string, unknown>;
-  /** One entry per completed epoch. */
-  history: Record<string, number | null>[];
-  best: { epoch: number; valNegElbo: number } | null;
-  /** Gaussian learned variance: log σ². */
-  logVariance?: number;
-  /** Optimizer variables, in `optimizer.bin`. */
-  optimizerSpecs: tf.io.WeightsManifestEntry[];
-}
+export type { OptimizerWeights, TrainingState } from '../tfjs/checkpoint.js';
 
 /**
  * Writes the VAE's tfjs checkpoint into a new folder of `modelDir/tfjs`, then points `latest.json`
@@ -43,52 +26,25 @@ export interface TrainingState {
 export async function saveCheckpoint(
   modelDir: string,
   nets: VaeNetworks,
-  training?: {
-    state: Omit<TrainingState, 'optimizerSpecs'>;
-    optimizerWeights: { name: string; tensor: tf.Tensor }[];
-  },
+  training?: { state: Omit<TrainingState, 'optimizerSpecs'>; optimizerWeights: OptimizerWeights },
 ): Promise<void> {
+  const written = await writeCheckpoint(folderWriter(modelDir), nets, training);
+  const folder = written.slice(written.lastIndexOf('/') + 1);
   const root = join(modelDir, MODEL_FILES.tfjs);
-  const folder = `step-${String(training?.state.globalStep ?? 0).padStart(8, '0')}`;
-  const dir = join(root, folder);
-  await saveLayersModel(nets.encoder, join(dir, 'encoder'));
-  await saveLayersModel(nets.decoder, join(dir, 'decoder'));
-  if (training) {
-    const { data, specs } = await tf.io.encodeWeights(training.optimizerWeights);
-    await writeFileAtomic(join(dir, 'optimizer.bin'), toBytes(data));
-    const state: TrainingState = { ...training.state, optimizerSpecs: specs };
-    await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state));
-  }
-  await writeFileAtomic(join(root, LATEST_FILE), JSON.stringify({ folder }));
   for (const entry of await readdir(root)) {
     if (entry !== folder && /^step-\d+$/.test(entry))
       await rm(join(root, entry), { recursive: true, force: true });
   }
 }
 
-/** Loads the training state and optimizer variables saved with the newest checkpoint. */
-export async function loadTrainingState(
+/**
+ * Loads the training state and optimizer variables saved with the newest checkpoint.
+ * @throws ModelDirError naming state.json or optimizer.bin when missing or damaged.
+ */
+export function loadTrainingState(
   modelDir: string,
-): Promise<{ state: TrainingState; optimizerWeights: { name: string; tensor: tf.Tensor }[] }> {
-  const dir = await checkpointFolder(modelDir);
-  const statePath = join(dir, 'state.json');
-  let state: TrainingState;
-  try {
-    state = JSON.parse(await readFile(statePath, 'utf8')) as TrainingState;
-  } catch (error) {
-    throw new DataError(
-      `cannot resume from ${modelDir}: cannot read ${statePath}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const bytes = await readFile(join(dir, 'optimizer.bin'));
-  const map = tf.io.decodeWeights(arrayBufferOf(bytes), state.optimizerSpecs);
-  return {
-    state,
-    optimizerWeights: state.optimizerSpecs.map((s) => ({ name: s.name, tensor: map[s.name] as tf.Tensor })),
-  };
+): Promise<{ state: TrainingState; optimizerWeights: OptimizerWeights }> {
+  return readTrainingState(folderReader(modelDir), modelDir);
 }
 
 export {

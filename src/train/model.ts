@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { sizeOf } from '../core/model-dir.js';
-import type { VaeNetworks } from '../node/model-dir-files.js';
+import type { VaeNetworks } from '../tfjs/checkpoint.js';
 import { fastDense } from './fast-dense.js';
 
 /** The size of a VAE: one example's shape, the hidden width and the latent dimension. */
@@ -10,7 +10,7 @@ export interface VaeShape {
   latentDim: number;
 }
 
-export type { VaeNetworks } from '../node/model-dir-files.js';
+export type { VaeNetworks } from '../tfjs/checkpoint.js';
 
 /**
  * Kernel and bias drawn from U(−1/√fan_in, 1/√fan_in), as PyTorch's nn.Linear starts, so that the MLP

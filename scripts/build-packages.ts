@@ -152,7 +152,7 @@ function assembleRuntime(out: string, closure: Set<string>): void {
       './package.json': './package.json',
     },
     files: ['dist', 'README.md', 'LICENSE'],
-    dependencies: pick(['onnxruntime-common', 'onnxruntime-web']),
+    dependencies: pick(['fflate', 'onnxruntime-common', 'onnxruntime-web']),
     peerDependencies: { 'onnxruntime-node': pick(['onnxruntime-node'])['onnxruntime-node'] },
     peerDependenciesMeta: { 'onnxruntime-node': { optional: true } },
   });
@@ -214,8 +214,16 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
     ],
     bin: { vae: 'dist/cli/main.js' },
     exports: {
-      './train': entry('./dist/train/index.js'),
-      './export': entry('./dist/export/index.js'),
+      './train': {
+        node: entry('./dist/train/index.js'),
+        browser: entry('./dist/train/browser.js'),
+        default: entry('./dist/train/index.js'),
+      },
+      './export': {
+        node: entry('./dist/export/index.js'),
+        browser: entry('./dist/export/browser.js'),
+        default: entry('./dist/export/index.js'),
+      },
       './runtime': {
         node: entry('./dist/runtime-node.js'),
         browser: entry('./dist/runtime-web.js'),
@@ -233,6 +241,7 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
         '@fastify/swagger',
         '@tensorflow/tfjs',
         '@tensorflow/tfjs-backend-wasm',
+        '@tensorflow/tfjs-backend-webgpu',
         'fastify',
         'fastify-plugin',
         'mnist',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { exportVae } from '../src/export/export-vae.js';
+import { exportVae } from '../src/export/export-dir.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { iwaeNll, loadCheckpoint, loadDataset, selectBackend } from '../src/train/index.js';
 import { iwaeNllWithModel } from '../src/train/iwae-onnx.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ModelDirError } from '../src/core/model-dir.js';
-import { exportVae } from '../src/export/export-vae.js';
+import { exportVae } from '../src/export/export-dir.js';
 import { decodeModel, encodeModel } from '../src/export/onnx-builder.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { tempDir, trainTiny } from './helpers/fixtures.js';
@@ -190,7 +190,7 @@ describe('naming a model', () => {
     }
     await assert.rejects(
       VaeModel.load(null as unknown as string),
-      /"source" must be a model directory, a URL, or \{ decoder: Uint8Array.*got null/,
+      /"source" must be a model directory, a URL, a zipped model directory.s bytes, or \{ decoder: Uint8Array.*got null/,
     );
     await rejectsNaming(
       VaeModel.load(join(SHIPPED, 'decoder.onnx')),

@@ -1,9 +1,6 @@
-import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MODEL_FILES, type ModelCard } from '../core/model-dir.js';
+import type { ModelCard } from '../core/model-dir.js';
 import { PACKAGE_VERSION } from '../core/version.js';
-import { writeFileAtomic } from '../node/atomic-write.js';
-import { loadCheckpoint, readCard } from '../node/model-dir-files.js';
 import { ExportError } from './errors.js';
 import {
   checkExportOptions,
@@ -152,27 +149,4 @@ export function vaeToOnnx(
     decoder: modelBytes(dec, decoderOutputs, card, 'decoder', o.precision),
     layers: { encoder: encoderLayers, decoder: decoderLayers },
   };
-}
-
-/**
- * Exports a trained model directory: reads card.json and the tfjs checkpoint, and writes
- * encoder.onnx and decoder.onnx (and decoder.fp16.onnx with `fp16Decoder`) next to them, each
- * atomically (all are built before any is written).
- */
-export async function exportVae(modelDir: string, options: Partial<ExportVaeOptions> = {}): Promise<VaeOnnx> {
-  const card = await readCard(modelDir);
-  const networks = await loadCheckpoint(modelDir, card);
-  try {
-    const onnx = vaeToOnnx(networks, card, options);
-    const decoderFp16 = options.fp16Decoder
-      ? vaeToOnnx(networks, card, { ...options, precision: 'fp16' }).decoder
-      : undefined;
-    await writeFileAtomic(join(modelDir, MODEL_FILES.encoderOnnx), onnx.encoder);
-    await writeFileAtomic(join(modelDir, MODEL_FILES.decoderOnnx), onnx.decoder);
-    if (decoderFp16) await writeFileAtomic(join(modelDir, MODEL_FILES.decoderFp16Onnx), decoderFp16);
-    return { ...onnx, ...(decoderFp16 ? { decoderFp16 } : {}) };
-  } finally {
-    networks.encoder.dispose();
-    networks.decoder.dispose();
-  }
 }

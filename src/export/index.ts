@@ -1,40 +1,6 @@
-export { emitActivation, SUPPORTED_ACTIVATIONS } from './activations.js';
-export type { LayerConverter, LayerInfo } from './converter.js';
-export { layerWeights, onlyInput } from './converter.js';
-export { ExportError } from './errors.js';
-export type { ExportOptions, LayerReport } from './export-model.js';
-export {
-  BATCH_DIM,
-  checkExportOptions,
-  convertLayersModel,
-  countOps,
-  DEFAULT_EXPORT_OPTIONS,
-  exportModel,
-  exportModelWithReport,
-  onnxShape,
-} from './export-model.js';
-export type { ExportVaeOptions, VaeOnnx } from './export-vae.js';
-export { cardMetadata, DEFAULT_EXPORT_VAE_OPTIONS, exportVae, vaeToOnnx } from './export-vae.js';
-export type { Value } from './graph-builder.js';
-export { GraphBuilder } from './graph-builder.js';
-export type { AttributeValue, Dim, GraphParts, ModelParts, TensorData } from './onnx-builder.js';
-export {
-  attr,
-  DataType,
-  DEFAULT_OPSET,
-  decodeModel,
-  decodeTensor,
-  encodeModel,
-  encodeTensor,
-  makeGraph,
-  makeModel,
-  makeNode,
-  makeTensor,
-  makeValueInfo,
-  OPSET_IR_VERSION,
-  onnx,
-  SUPPORTED_OPSETS,
-} from './onnx-builder.js';
-export type { Precision } from './precision.js';
-export { quantizeInt8, toFloat16, toHalfBits } from './precision.js';
-export { converterFor, registerConverter, supportedLayerClasses } from './registry.js';
+/**
+ * `vae-onnx/export` in Node: everything of the browser door, and `exportVae`, which reads a model
+ * directory and writes its ONNX files.
+ */
+export * from './common.js';
+export { exportVae } from './export-dir.js';

@@ -1,6 +1,8 @@
 /** What both doors export besides their own `VaeModel` and load options: the platform-neutral API. */
 export type { ModelBytes, ModelCard } from '../core/model-dir.js';
 export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
+export type { ModelFiles } from '../core/model-zip.js';
+export { packModelZip, unpackModelZip } from '../core/model-zip.js';
 export type { InterpolationMethod } from './latent-paths.js';
 export { interpolateCodes, traverseCodes } from './latent-paths.js';
 export type { LikelihoodOption, LikelihoodSpec } from './likelihood.js';

@@ -142,13 +142,17 @@ export async function nodeBinding(o: NodeLoadOptions): Promise<OrtBinding> {
   return cpu;
 }
 
-/** Reads a model directory from the file system; errors name the file. */
+/** Reads a model directory (or a zip of one, see packModelZip) from the file system; errors name the file. */
 export async function readModelDir(dir: string): Promise<ModelBytes> {
   if (!existsSync(dir)) throw new ModelDirError(dir, `cannot load ${dir}: no such directory`);
+  if (/\.zip$/i.test(dir) && statSync(dir).isFile()) {
+    const { readModelZip } = await import('../core/model-zip.js');
+    return readModelZip(await readFile(dir), dir);
+  }
   if (!statSync(dir).isDirectory()) {
     throw new ModelDirError(
       dir,
-      `cannot load ${dir}: it is a file; give the model directory that holds decoder.onnx (or pass the bytes: { decoder })`,
+      `cannot load ${dir}: it is a file; give the model directory that holds decoder.onnx, or its zip (.zip), or pass the bytes: { decoder }`,
     );
   }
   return readModelFiles(async (file) => {
@@ -162,8 +166,11 @@ export async function readModelDir(dir: string): Promise<ModelBytes> {
   }, dir);
 }
 
-/** What `VaeModel.load` in Node reads: a directory path, a file: or http(s): URL, or the bytes. */
-export type NodeModelSource = string | URL | ModelBytes;
+/**
+ * What `VaeModel.load` in Node reads: a directory path (or a .zip of one), a file: or http(s): URL,
+ * the bytes of the files, or the bytes of a zipped model directory.
+ */
+export type NodeModelSource = string | URL | ModelBytes | Uint8Array | ArrayBuffer;
 
 async function readSource(source: NodeModelSource): Promise<ModelBytes> {
   if (source instanceof URL || (typeof source === 'string' && /^https?:\/\//i.test(source))) {
@@ -173,9 +180,13 @@ async function readSource(source: NodeModelSource): Promise<ModelBytes> {
     throw new TypeError(`load: a URL "source" must be file:, http: or https:, got ${url.protocol}`);
   }
   if (typeof source === 'string') return readModelDir(source);
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const { readModelZip } = await import('../core/model-zip.js');
+    return readModelZip(source instanceof Uint8Array ? source : new Uint8Array(source), 'model.zip');
+  }
   if (typeof source === 'object' && source !== null && source.decoder instanceof Uint8Array) return source;
   throw new TypeError(
-    `load: "source" must be a model directory, a URL, or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
+    `load: "source" must be a model directory, a URL, a zipped model directory's bytes, or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
   );
 }
 

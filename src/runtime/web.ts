@@ -42,8 +42,11 @@ export interface WebLoadOptions extends CommonLoadOptions {
   timeoutMs?: number;
 }
 
-/** What `VaeModel.load` in a browser reads: the URL of a model directory, or the bytes. */
-export type WebModelSource = string | URL | ModelBytes;
+/**
+ * What `VaeModel.load` in a browser reads: the URL of a model directory, the bytes of its files, or
+ * a zipped model directory (see packModelZip) as bytes, a Blob or a File (from a file input or a drop).
+ */
+export type WebModelSource = string | URL | ModelBytes | Uint8Array | ArrayBuffer | Blob;
 
 async function hasWebGpuAdapter(): Promise<boolean> {
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
@@ -103,7 +106,38 @@ async function webBinding(backend: WebBackend, o: WebLoadOptions): Promise<OrtBi
   };
 }
 
+/** The name a zip source goes by in messages: a File's name, else model.zip. */
+function zipName(source: Blob | Uint8Array | ArrayBuffer): string {
+  return typeof (source as { name?: unknown }).name === 'string' ? (source as File).name : 'model.zip';
+}
+
+async function readZipSource(
+  source: Blob | Uint8Array | ArrayBuffer,
+  o: WebLoadOptions,
+): Promise<ModelBytes> {
+  const bytes =
+    source instanceof Uint8Array
+      ? source
+      : new Uint8Array(source instanceof ArrayBuffer ? source : await source.arrayBuffer());
+  const { readModelZip } = await import('../core/model-zip.js');
+  return readModelZip(
+    bytes,
+    zipName(source),
+    o.precision === 'fp16' ? { preferDecoder: MODEL_FILES.decoderFp16Onnx } : {},
+  );
+}
+
+function isZipSource(source: unknown): source is Blob | Uint8Array | ArrayBuffer {
+  const Blob_ = (globalThis as { Blob?: typeof Blob }).Blob;
+  return (
+    source instanceof Uint8Array ||
+    source instanceof ArrayBuffer ||
+    (Blob_ !== undefined && source instanceof Blob_)
+  );
+}
+
 function readSource(source: WebModelSource, o: WebLoadOptions): Promise<ModelBytes> {
+  if (isZipSource(source)) return readZipSource(source, o);
   if (typeof source === 'object' && source !== null && !(source instanceof URL)) {
     if (source.decoder instanceof Uint8Array) return Promise.resolve(source);
   } else if (typeof source === 'string' || source instanceof URL) {
@@ -117,7 +151,7 @@ function readSource(source: WebModelSource, o: WebLoadOptions): Promise<ModelByt
   }
   return Promise.reject(
     new TypeError(
-      `load: "source" must be a model directory's URL or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
+      `load: "source" must be a model directory's URL, a zipped model directory (bytes, Blob or File), or { decoder: Uint8Array, encoder?, card? }, got ${source === null ? 'null' : typeof source}`,
     ),
   );
 }
@@ -175,7 +209,12 @@ export class VaeModel extends VaeModelCore {
       ]);
       return VaeModel.create(binding, bytes, options);
     })();
-    const where = typeof source === 'string' || source instanceof URL ? String(source) : undefined;
+    const where =
+      typeof source === 'string' || source instanceof URL
+        ? String(source)
+        : isZipSource(source)
+          ? zipName(source)
+          : undefined;
     return withDeadline(
       work,
       timeoutMs,

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { silenceCpuBanner } from '../tfjs/checkpoint.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
 
+export { kernelsFor } from './model.js';
+
 /** Backends the trainer can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -10,15 +12,6 @@ export interface BackendChoice {
   name: BackendName;
   /** Every backend that was tried and failed, with the reason. */
   skipped: { name: BackendName; reason: string }[];
-}
-
-/**
- * Kernels a training run needs beyond the MLP's. (tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter
- * and has a slow Conv2DBackpropInput; `registerWasmConvKernels` supplies both when the wasm backend
- * is selected.)
- */
-export function kernelsFor(arch: 'mlp' | 'conv'): string[] {
-  return arch === 'conv' ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
 }
 
 async function tryBackend(name: BackendName, kernels: readonly string[]): Promise<void> {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sizeOf } from '../core/model-dir.js';
+import { checkFinite, type Dataset, type Split, sharedFloat32 } from './dataset.js';
 import { DataError } from './errors.js';
 import { type IdxArray, readIdxFile } from './idx-reader.js';
 import { readCsvFile } from './sources/csv-file.js';
@@ -15,22 +16,7 @@ import {
 } from './sources/download.js';
 import { readPngFolder } from './sources/png-folder.js';
 
-/** Examples of one split, stored once, row-major, values in [0, 1] for images. */
-export interface Split {
-  /** count × size(shape) values. */
-  images: Float32Array;
-  labels?: Uint8Array;
-  count: number;
-}
-
-/** A dataset: the shape of one example and its train and test splits. */
-export interface Dataset {
-  name: string;
-  /** Shape of one example: [H, W, C] for images. */
-  shape: number[];
-  train: Split;
-  test: Split;
-}
+export { checkFinite, type Dataset, type Split, sharedFloat32 } from './dataset.js';
 
 /** Named datasets that `loadDataset` knows, besides the `idx:DIR`, `png:DIR` and `csv:FILE` forms. */
 export const DATASET_NAMES = Object.freeze(['mnist-mini', 'fashion-mnist', 'mnist'] as const);
@@ -198,20 +184,6 @@ function toSplit(images: IdxArray, labels: IdxArray | undefined, source: string)
     split.labels = Uint8Array.from(labels.data);
   }
   return split;
-}
-
-/**
- * A Float32Array in shared memory, so that training worker threads read the dataset without a copy.
- */
-export function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(4 * length));
-}
-
-/** Throws a DataError naming the first NaN or infinite value. */
-export function checkFinite(values: Float32Array, source: string): void {
-  const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0)
-    throw new DataError(`cannot use ${source}: value ${values[bad]} at index ${bad} is not finite`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sizeOf } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
-import type { Split } from './datasets.js';
+import type { Split } from './dataset.js';
 import { klStandardNormal, type LikelihoodSpec, reconstructionNll, reparameterize } from './elbo.js';
 import { splitMoments } from './model.js';
 

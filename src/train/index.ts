@@ -1,6 +1,10 @@
+/**
+ * `vae-onnx/train` in Node: everything of the browser door, and `trainVae`, which reads datasets
+ * from disk, trains on worker threads and writes the model directory.
+ */
+
 export type { BackendChoice, BackendName } from './backend.js';
-export { kernelsFor, selectBackend } from './backend.js';
-export type { TrainingState } from './checkpoint.js';
+export { selectBackend } from './backend.js';
 export {
   checkpointFolder,
   LATEST_FILE,
@@ -12,37 +16,17 @@ export {
   saveLayersModel,
   writeCard,
 } from './checkpoint.js';
-export type { Dataset, LoadDatasetOptions, Split } from './datasets.js';
+export * from './common.js';
+export type { LoadDatasetOptions } from './datasets.js';
 export {
-  checkFinite,
   DATASET_NAMES,
   datasetCacheDir,
   datasetSearchPath,
   loadDataset,
   sharedFloat32,
 } from './datasets.js';
-export type { ElboTerms, LikelihoodSpec } from './elbo.js';
-export {
-  bernoulliNll,
-  gaussianNll,
-  klPerDimension,
-  klStandardNormal,
-  negElboBernoulli,
-  reconstructionNll,
-  reparameterize,
-} from './elbo.js';
-export { DataError } from './errors.js';
-export type { ElboReport, EvaluateOptions, EvaluationReport } from './evaluate.js';
-export { ACTIVE_UNIT_THRESHOLD, evaluate, evaluateElbo, iwaeNll } from './evaluate.js';
 export type { IdxArray } from './idx-reader.js';
 export { parseIdx, readIdxFile } from './idx-reader.js';
-export { type TfjsEncoding, tfjsDecode, tfjsEncode } from './infer.js';
-export type { VaeNetworks, VaeShape } from './model.js';
-export { applyForTraining, buildConvVae, buildMlpVae, buildVae, splitMoments } from './model.js';
-export type { ObjectiveSettings } from './objective.js';
-export { batchObjective, betaAt } from './objective.js';
-export type { EpochReport, StepProgress, TrainOptions } from './options.js';
-export { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from './options.js';
 export { autoWorkers, type SharedState, type WorkerPlan, WorkerPool } from './parallel/coordinator.js';
 export type { CsvRows } from './sources/csv-file.js';
 export { readCsvFile } from './sources/csv-file.js';

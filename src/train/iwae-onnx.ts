@@ -4,7 +4,7 @@
  * (within float32 rounding), while onnxruntime-node decodes ~10× faster than tfjs here.
  */
 import type { VaeModel } from '../runtime/vae-model.js';
-import type { Split } from './datasets.js';
+import type { Split } from './dataset.js';
 
 /** Rows one decoder run sees per chunk, as in `iwaeNll` (tfjs): chunks of ⌊4096 / k⌋ examples. */
 const ROWS_PER_CHUNK = 4096;

@@ -183,3 +183,12 @@ export function splitMoments(out: tf.Tensor): { mu: tf.Tensor2D; logvar: tf.Tens
   const [mu, logvar] = tf.split(out as tf.Tensor2D, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
   return { mu, logvar };
 }
+
+/**
+ * Kernels a training run needs beyond the MLP's. (tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter
+ * and has a slow Conv2DBackpropInput; `registerWasmConvKernels` supplies both when the wasm backend
+ * is selected.)
+ */
+export function kernelsFor(arch: 'mlp' | 'conv'): string[] {
+  return arch === 'conv' ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
+}

@@ -1,6 +1,7 @@
 import type { Arch, Likelihood } from '../core/model-dir.js';
 import type { BackendName } from './backend.js';
-import type { Dataset, LoadDatasetOptions } from './datasets.js';
+import type { Dataset } from './dataset.js';
+import type { LoadDatasetOptions } from './datasets.js';
 
 /** Progress reported after every training step. */
 export interface StepProgress {
@@ -87,6 +88,8 @@ export interface TrainOptions {
   command?: string;
   onStep?: (progress: StepProgress) => void;
   onEpoch?: (report: EpochReport) => void;
+  /** Stops the run between two steps; the steps taken so far are kept (see trainVae's result). */
+  signal?: AbortSignal;
 }
 
 /** Defaults: the seed's MLP (784-400-20), Bernoulli, batch 128, Adam 1e-3, on the embedded mnist-mini. */

@@ -11,14 +11,17 @@ import { MODEL_FILES } from '../core/model-dir.js';
 import { deriveSeed } from '../core/random.js';
 import { PACKAGE_VERSION } from '../core/version.js';
 import { type BackendName, kernelsFor, selectBackend } from './backend.js';
-import { cleanLeftovers, writeCard } from './checkpoint.js';
+import { cleanLeftovers, loadCheckpoint, loadTrainingState, writeCard } from './checkpoint.js';
+import { loadDataset } from './datasets.js';
 import { DataError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { buildCard } from './fit/build-card.js';
-import { checkpointCallback, type EpochCallback, fitLoop, trainingLogCallback } from './fit/fit-loop.js';
-import { initOrResume } from './fit/run-state.js';
+import { checkpointCallback, saveRun, trainingLogCallback } from './fit/disk-callbacks.js';
+import { type EpochCallback, fitLoop } from './fit/fit-loop.js';
+import { PoolStepper } from './fit/pool-stepper.js';
+import { initOrResume, type SavedRun } from './fit/run-state.js';
 import { prepareSplits } from './fit/splits.js';
-import { LocalStepper, PoolStepper, type Stepper, type StepperPlan } from './fit/stepper.js';
+import { LocalStepper, type Stepper, type StepperPlan } from './fit/stepper.js';
 import type { VaeNetworks } from './model.js';
 import {
   checkTrainOptions,
@@ -43,12 +46,20 @@ function refuseToReplace(o: TrainOptions): void {
   }
 }
 
+/** The newest checkpoint of `out`, to resume. */
+async function loadSaved(out: string): Promise<SavedRun> {
+  const { state, optimizerWeights } = await loadTrainingState(out);
+  return { nets: await loadCheckpoint(out), state, optimizerWeights, where: out };
+}
+
 /** What `trainVae` produced. */
 export interface TrainResult {
   card: ModelCard;
   networks: VaeNetworks;
   backend: BackendName;
   history: EpochReport[];
+  /** `signal` stopped the run; the checkpoint holds its last step, and `resume` continues it. */
+  aborted: boolean;
 }
 
 /**
@@ -71,7 +82,10 @@ export async function trainVae(
   refuseToReplace(o);
   await cleanLeftovers(o.out);
   const backend = (await selectBackend(o.backend, { kernels: kernelsFor(o.arch) })).name;
-  const splits = await prepareSplits(o);
+  const splits = prepareSplits(
+    o,
+    typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset,
+  );
   const workers = o.workers === 'auto' ? autoWorkers(backend, o.batchSize) : o.workers;
   if (o.batchSize % workers !== 0) {
     throw new RangeError(`trainVae: "batchSize" ${o.batchSize} must split evenly across ${workers} workers`);
@@ -84,7 +98,7 @@ export async function trainVae(
     workers,
     ...(splits.normalization ? { standardized: true } : {}),
   };
-  const run = await initOrResume(o, splits, identity);
+  const run = initOrResume(o, splits, identity, o.resume ? await loadSaved(o.out) : undefined);
   const plan: StepperPlan = {
     images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
     inputShape: splits.data.shape,
@@ -108,7 +122,9 @@ export async function trainVae(
         : new LocalStepper(run, plan);
     const callbacks: EpochCallback[] = [checkpointCallback(o.out), trainingLogCallback(o.out)];
     if (o.onEpoch) callbacks.push(({ report }) => o.onEpoch?.(report));
-    const { stoppedEarly } = await fitLoop(o, splits, run, stepper, callbacks);
+    const { stoppedEarly, aborted } = await fitLoop(o, splits, run, stepper, callbacks);
+    // Stopped inside an epoch: keep its steps, so that --resume continues from there.
+    if (aborted) await saveRun(o.out, run, stepper.sync());
     const test = evaluate(run.nets.encoder, run.nets.decoder, splits.data.test, splits.data.shape, {
       batchSize: 500,
       likelihood: run.likelihood,
@@ -135,11 +151,12 @@ export async function trainVae(
       packageVersion: PACKAGE_VERSION,
     });
     await writeCard(o.out, card);
-    return { card, networks: run.nets, backend, history: run.history };
+    return { card, networks: run.nets, backend, history: run.history, aborted };
   } finally {
     await stepper?.close();
     run.logVariance?.dispose();
   }
 }
 
-export { shouldStopEarly, TRAINING_LOG } from './fit/fit-loop.js';
+export { TRAINING_LOG } from './fit/disk-callbacks.js';
+export { shouldStopEarly } from './fit/fit-loop.js';

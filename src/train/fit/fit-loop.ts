@@ -1,26 +1,24 @@
 /**
  * The epoch loop of a run: each epoch a seeded order of the training rows, one step per batch, a
  * validation figure, then the epoch callbacks (checkpoint, training log, the caller's), and early
- * stopping. Steps go through a `Stepper`, so the loop does not know whether workers run them.
+ * stopping. Steps go through a `Stepper`, so the loop does not know whether workers run them. An
+ * AbortSignal stops it between two steps; a run resumed from that point (its global step is in the
+ * checkpoint) continues inside the epoch, with the same order and noise. No Node module: browsers
+ * run this loop too (the disk callbacks are in disk-callbacks.ts).
  */
-import { join } from 'node:path';
+
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_FILES } from '../../core/model-dir.js';
+import { MODEL_FILES, modelFilePath } from '../../core/model-dir.js';
 import { createRng, deriveSeed, permutation } from '../../core/random.js';
-import { writeFileAtomic } from '../../node/atomic-write.js';
-import { saveCheckpoint, type TrainingState } from '../checkpoint.js';
+import type { OptimizerWeights, TrainingState } from '../../tfjs/checkpoint.js';
 import { DataError } from '../errors.js';
 import { evaluateElbo } from '../evaluate.js';
 import { betaAt } from '../objective.js';
 import type { EpochReport, TrainOptions } from '../options.js';
-import { adamWeightsFrom } from '../parallel/adam.js';
-import type { SharedState } from '../parallel/coordinator.js';
+import { adamWeightsFrom, type SharedState } from '../parallel/adam.js';
 import type { RunState } from './run-state.js';
 import type { RunSplits } from './splits.js';
 import type { Stepper } from './stepper.js';
-
-/** The training log next to card.json: one JSON line per epoch. */
-export const TRAINING_LOG = 'training-log.jsonl';
 
 /** What an epoch callback is given once an epoch ends. */
 export interface EpochEnd {
@@ -54,22 +52,24 @@ export function checkpointState(run: RunState): Omit<TrainingState, 'optimizerSp
   };
 }
 
-/** The callback that writes the checkpoint (weights, Adam state, run state) after every epoch. */
-export function checkpointCallback(out: string): EpochCallback {
-  return async ({ run, trained }) => {
-    const optimizerWeights = adamWeightsFrom(run.variables, trained);
-    try {
-      await saveCheckpoint(out, run.nets, { state: checkpointState(run), optimizerWeights });
-    } finally {
-      tf.dispose(optimizerWeights.map((w) => w.tensor));
-    }
-  };
-}
-
-/** The callback that rewrites training-log.jsonl after every epoch. */
-export function trainingLogCallback(out: string): EpochCallback {
-  return ({ run }) =>
-    writeFileAtomic(join(out, TRAINING_LOG), `${run.history.map((h) => JSON.stringify(h)).join('\n')}\n`);
+/**
+ * Gives `save` what a checkpoint of the run holds besides the networks (the run state and Adam's
+ * variables as tf.train.adam names them), and disposes of the variables' tensors afterwards.
+ */
+export async function withCheckpointContents<T>(
+  run: RunState,
+  trained: SharedState,
+  save: (training: {
+    state: Omit<TrainingState, 'optimizerSpecs'>;
+    optimizerWeights: OptimizerWeights;
+  }) => Promise<T>,
+): Promise<T> {
+  const optimizerWeights = adamWeightsFrom(run.variables, trained);
+  try {
+    return await save({ state: checkpointState(run), optimizerWeights });
+  } finally {
+    tf.dispose(optimizerWeights.map((w) => w.tensor));
+  }
 }
 
 /** The steps, timing and loss sums of one epoch. */
@@ -78,6 +78,8 @@ interface EpochSums {
   negElbo: number;
   objective: number;
   beta: number;
+  /** The signal stopped the epoch before its end. */
+  aborted: boolean;
 }
 
 /** Where the loop stands, shared by its epochs. */
@@ -105,15 +107,23 @@ async function runEpoch(
     negElbo: 0,
     objective: 0,
     beta: betaAt(run.globalStep, o.beta, clock.warmupSteps),
+    aborted: false,
   };
-  for (let s = 0; s < clock.stepsPerEpoch && run.globalStep < clock.stopAt; s++) {
+  // A run stopped inside this epoch resumes at its next step.
+  const first = Math.max(0, run.globalStep - (epoch - 1) * clock.stepsPerEpoch);
+  for (let s = first; s < clock.stepsPerEpoch && run.globalStep < clock.stopAt; s++) {
+    if (o.signal?.aborted) {
+      sums.aborted = true;
+      break;
+    }
     for (let i = 0; i < o.batchSize; i++) rows[i] = fitRows[order[s * o.batchSize + i] as number] as number;
     sums.beta = betaAt(run.globalStep, o.beta, clock.warmupSteps);
     const result = await stepper.step(rows, deriveSeed(o.seed, 0x5e9, run.globalStep), sums.beta);
     if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
+      const where = o.out ? ` in ${modelFilePath(o.out, MODEL_FILES.tfjs)}` : '';
       const kept =
         run.epochsDone > 0
-          ? `the checkpoint of epoch ${run.epochsDone} is kept in ${join(o.out, MODEL_FILES.tfjs)}`
+          ? `the checkpoint of epoch ${run.epochsDone} is kept${where}`
           : 'no checkpoint was written yet';
       throw new DataError(
         `cannot train: the loss became ${result.objective} at epoch ${epoch}, step ${s + 1}; ${kept}. Try a lower learning rate.`,
@@ -140,8 +150,9 @@ async function runEpoch(
 }
 
 /**
- * Runs epochs from the run's state until `o.epochs` (or `o.maxSteps`, or early stopping) and calls
- * `callbacks` after each. Returns whether early stopping ended the run.
+ * Runs epochs from the run's state until `o.epochs` (or `o.maxSteps`, early stopping, or `o.signal`)
+ * and calls `callbacks` after each complete epoch. Returns whether early stopping or the signal
+ * ended the run; an epoch the signal cut short is not reported, and the run state stands at its last step.
  */
 export async function fitLoop(
   o: TrainOptions,
@@ -149,7 +160,7 @@ export async function fitLoop(
   run: RunState,
   stepper: Stepper,
   callbacks: readonly EpochCallback[],
-): Promise<{ stoppedEarly: boolean }> {
+): Promise<{ stoppedEarly: boolean; aborted: boolean }> {
   const stepsPerEpoch = Math.floor(splits.fitRows.length / o.batchSize);
   const clock: LoopClock = {
     stepsPerEpoch,
@@ -162,6 +173,7 @@ export async function fitLoop(
   for (let epoch = run.epochsDone + 1; epoch <= o.epochs && run.globalStep < clock.stopAt; epoch++) {
     const epochStart = performance.now();
     const sums = await runEpoch(epoch, o, splits, run, stepper, clock);
+    if (sums.aborted) return { stoppedEarly: false, aborted: true };
     const seconds = (performance.now() - epochStart) / 1000;
     const trained = stepper.sync();
     const valNegElbo = splits.val
@@ -186,7 +198,7 @@ export async function fitLoop(
     if (valNegElbo !== null && (run.best === null || valNegElbo < run.best.valNegElbo))
       run.best = { epoch, valNegElbo };
     for (const callback of callbacks) await callback({ report, run, trained });
-    if (shouldStopEarly(run.best, epoch, o.patience)) return { stoppedEarly: true };
+    if (shouldStopEarly(run.best, epoch, o.patience)) return { stoppedEarly: true, aborted: false };
   }
-  return { stoppedEarly: false };
+  return { stoppedEarly: false, aborted: false };
 }

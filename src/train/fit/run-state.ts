@@ -1,15 +1,15 @@
 /**
- * Where a run starts: fresh networks, or the networks, optimizer state and history of the
- * checkpoint in `out` when resuming (which must have been trained with the same settings).
+ * Where a run starts: fresh networks, or the networks, optimizer state and history of a saved
+ * checkpoint when resuming (which must have been trained with the same settings). The caller reads
+ * the checkpoint (from a folder in Node, from memory in a browser).
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, loadTrainingState, type TrainingState } from '../checkpoint.js';
+import type { OptimizerWeights, TrainingState, VaeNetworks } from '../../tfjs/checkpoint.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { DataError } from '../errors.js';
-import { buildVae, type VaeNetworks } from '../model.js';
+import { buildVae } from '../model.js';
 import type { EpochReport, TrainOptions } from '../options.js';
-import { sharedStateFrom } from '../parallel/adam.js';
-import type { SharedState } from '../parallel/coordinator.js';
+import { type SharedState, sharedStateFrom } from '../parallel/adam.js';
 import { trainableVariables } from '../step.js';
 import type { RunSplits } from './splits.js';
 
@@ -31,6 +31,15 @@ export interface RunState {
   identity: Record<string, unknown>;
 }
 
+/** A checkpoint to resume: its networks, run state and Adam's variables. */
+export interface SavedRun {
+  nets: VaeNetworks;
+  state: TrainingState;
+  optimizerWeights: OptimizerWeights;
+  /** Where it came from, for messages. */
+  where: string;
+}
+
 function checkResumable(saved: Record<string, unknown>, wanted: Record<string, unknown>, out: string): void {
   for (const [key, value] of Object.entries(wanted)) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
@@ -42,18 +51,28 @@ function checkResumable(saved: Record<string, unknown>, wanted: Record<string, u
 }
 
 /**
- * Fresh networks from the seed, or the checkpoint of `o.out` when `o.resume` is set.
+ * Fresh networks from the seed, or the `saved` checkpoint's. The saved networks become the run's
+ * (the caller must not dispose of them); its optimizer tensors are disposed of here.
  * @throws DataError when the checkpoint was trained with other settings.
  */
-export async function initOrResume(
+export function initOrResume(
   o: TrainOptions,
   splits: RunSplits,
   identity: Record<string, unknown>,
-): Promise<RunState> {
-  const saved = o.resume ? await loadTrainingState(o.out) : undefined;
-  if (saved) checkResumable(saved.state.config, identity, o.out);
+  saved?: SavedRun,
+): RunState {
+  if (saved) {
+    try {
+      checkResumable(saved.state.config, identity, saved.where);
+    } catch (error) {
+      saved.nets.encoder.dispose();
+      saved.nets.decoder.dispose();
+      tf.dispose(saved.optimizerWeights.map((w) => w.tensor));
+      throw error;
+    }
+  }
   const nets = saved
-    ? await loadCheckpoint(o.out)
+    ? saved.nets
     : buildVae(
         o.arch,
         { inputShape: splits.data.shape, hiddenDim: o.hiddenDim, latentDim: o.latentDim },

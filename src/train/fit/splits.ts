@@ -5,7 +5,7 @@
 import { sizeOf } from '../../core/model-dir.js';
 import { fitNormalization, type Normalization, standardize } from '../../core/normalization.js';
 import { createRng, deriveSeed, permutation } from '../../core/random.js';
-import { type Dataset, loadDataset, type Split, sharedFloat32 } from '../datasets.js';
+import { type Dataset, type Split, sharedFloat32 } from '../dataset.js';
 import { DataError } from '../errors.js';
 import type { TrainOptions } from '../options.js';
 
@@ -35,11 +35,10 @@ function gatherSplit(source: Split, indices: Uint32Array, size: number): Split {
 }
 
 /**
- * Loads the dataset (unless it is given in memory) and splits its training part.
+ * Splits the training part of `loaded` (the dataset, loaded by the caller), standardized when asked.
  * @throws DataError for Bernoulli data outside [0, 1], or fewer training rows than one batch.
  */
-export async function prepareSplits(o: TrainOptions): Promise<RunSplits> {
-  const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset;
+export function prepareSplits(o: TrainOptions, loaded: Dataset): RunSplits {
   const exampleSize = sizeOf(loaded.shape);
   const { data, normalization } = standardizeIfAsked(loaded, o);
   if (o.likelihood === 'bernoulli') {

@@ -1,14 +1,13 @@
 /**
- * One training step, two ways: on the main thread (`LocalStepper`), or spread over data-parallel
- * worker threads that share the weights and Adam state (`PoolStepper`). Both run the same Adam in
- * the project's own code, so either can resume the other's checkpoint.
+ * One training step, two ways: on the main thread (`LocalStepper`, here, for Node and browsers), or
+ * spread over data-parallel worker threads that share the weights and Adam state (`PoolStepper`, in
+ * pool-stepper.ts, Node only). Both run the same Adam in the project's own code, so either can
+ * resume the other's checkpoint.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LikelihoodSpec } from '../elbo.js';
 import type { VaeNetworks } from '../model.js';
 import type { ObjectiveSettings } from '../objective.js';
-import { adamShare, assignFlat } from '../parallel/adam.js';
-import { type SharedState, WorkerPool } from '../parallel/coordinator.js';
+import { adamShare, assignFlat, type SharedState } from '../parallel/adam.js';
 import { flattenGradients, lossAndGrads } from '../step.js';
 import type { RunState } from './run-state.js';
 
@@ -118,55 +117,4 @@ export class LocalStepper implements Stepper {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Steps spread over worker threads that hold the weights in shared memory. */
-export class PoolStepper implements Stepper {
-  private constructor(
-    private readonly pool: WorkerPool,
-    private readonly run: RunState,
-  ) {}
-
-  /** Starts `workers` threads with the run's networks, weights and Adam state. */
-  static async start(
-    workers: number,
-    run: RunState,
-    plan: StepperPlan & { arch: 'mlp' | 'conv'; hiddenDim: number; seed: number; learnVariance: boolean },
-  ): Promise<PoolStepper> {
-    const likelihood: LikelihoodSpec['kind'] = run.likelihood.kind;
-    const pool = await WorkerPool.start(
-      {
-        workers,
-        arch: plan.arch,
-        inputShape: plan.inputShape,
-        hiddenDim: plan.hiddenDim,
-        latentDim: plan.latentDim,
-        seed: plan.seed,
-        learningRate: plan.learningRate,
-        likelihood,
-        learnVariance: plan.learnVariance,
-        logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : 0,
-        freeBits: plan.freeBits,
-        batchSize: plan.batchSize,
-        images: plan.images,
-      },
-      run.adam,
-    );
-    return new PoolStepper(pool, run);
-  }
-
-  step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses> {
-    return this.pool.step(rows, seed, beta);
-  }
-
-  sync(): SharedState {
-    // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
-    const state = this.pool.state();
-    assignFlat(this.run.variables, state.weights);
-    return state;
-  }
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
 }

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import type { SharedState } from './coordinator.js';
+
+/** Parameters and Adam state, each laid out as all variables end to end; `t` is the number of steps taken. */
+export interface SharedState {
+  weights: Float32Array;
+  firstMoment: Float32Array;
+  secondMoment: Float32Array;
+  t: number;
+}
 
 /**
  * Adam's constants, as tf.train.adam uses them by default (epsilon is the float32 backend's 1e-7), so

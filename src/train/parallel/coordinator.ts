@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { SharedState } from './adam.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
+
+export type { SharedState } from './adam.js';
 
 /** What `startWorkers` needs besides the shared buffers, which it makes. */
 export type WorkerPlan = Pick<
@@ -18,14 +21,6 @@ export type WorkerPlan = Pick<
   | 'freeBits'
   | 'batchSize'
 > & { images: Float32Array };
-
-/** Parameters and Adam state, each laid out as all variables end to end; `t` is the number of steps taken. */
-export interface SharedState {
-  weights: Float32Array;
-  firstMoment: Float32Array;
-  secondMoment: Float32Array;
-  t: number;
-}
 
 /**
  * How many data-parallel workers pay off: on the single-threaded wasm backend, one per core (at

@@ -1,0 +1,57 @@
+/** The `Stepper` of data-parallel worker threads (Node's worker_threads), sharing weights and Adam state. */
+import type { LikelihoodSpec } from '../elbo.js';
+import { assignFlat, type SharedState } from '../parallel/adam.js';
+import { WorkerPool } from '../parallel/coordinator.js';
+import type { RunState } from './run-state.js';
+import type { StepLosses, Stepper, StepperPlan } from './stepper.js';
+
+/** Steps spread over worker threads that hold the weights in shared memory. */
+export class PoolStepper implements Stepper {
+  private constructor(
+    private readonly pool: WorkerPool,
+    private readonly run: RunState,
+  ) {}
+
+  /** Starts `workers` threads with the run's networks, weights and Adam state. */
+  static async start(
+    workers: number,
+    run: RunState,
+    plan: StepperPlan & { arch: 'mlp' | 'conv'; hiddenDim: number; seed: number; learnVariance: boolean },
+  ): Promise<PoolStepper> {
+    const likelihood: LikelihoodSpec['kind'] = run.likelihood.kind;
+    const pool = await WorkerPool.start(
+      {
+        workers,
+        arch: plan.arch,
+        inputShape: plan.inputShape,
+        hiddenDim: plan.hiddenDim,
+        latentDim: plan.latentDim,
+        seed: plan.seed,
+        learningRate: plan.learningRate,
+        likelihood,
+        learnVariance: plan.learnVariance,
+        logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : 0,
+        freeBits: plan.freeBits,
+        batchSize: plan.batchSize,
+        images: plan.images,
+      },
+      run.adam,
+    );
+    return new PoolStepper(pool, run);
+  }
+
+  step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses> {
+    return this.pool.step(rows, seed, beta);
+  }
+
+  sync(): SharedState {
+    // The workers hold the weights; bring the main thread's copy up to date for evaluation and the checkpoint.
+    const state = this.pool.state();
+    assignFlat(this.run.variables, state.weights);
+    return state;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -25,7 +25,7 @@ describe('vae eval', () => {
     const nets = await loadCheckpoint(dir);
     let tfjs: number;
     try {
-      tfjs = iwaeNll(nets.encoder, nets.decoder, data.test, data.shape, k, options);
+      tfjs = await iwaeNll(nets.encoder, nets.decoder, data.test, data.shape, k, options);
     } finally {
       nets.encoder.dispose();
       nets.decoder.dispose();

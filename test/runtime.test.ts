@@ -227,7 +227,7 @@ describe('VaeModel: score, interpolate, traverse', () => {
     const K = 16;
     const split = { images: data.test.images.slice(0, n * 784), count: n };
     const nets = await loadCheckpoint(dir);
-    const report = evaluate(nets.encoder, nets.decoder, split, [28, 28, 1], {
+    const report = await evaluate(nets.encoder, nets.decoder, split, [28, 28, 1], {
       batchSize: 500,
       seed: 5,
       iw: K,

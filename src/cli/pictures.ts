@@ -55,15 +55,15 @@ export async function writeTrainingPictures(
   if (card.inputShape.length !== 3) return written;
   const D = sizeOf(card.inputShape);
   const z = normalArray(64 * card.latentDim, card.training.seed);
-  const samples = tfjsDecode(networks.decoder, z, [64, card.latentDim], card.likelihood);
+  const samples = await tfjsDecode(networks.decoder, z, [64, card.latentDim], card.likelihood);
   await writeFileAtomic(
     join(dir, 'samples.png'),
     imageGrid(samples, [64, ...card.inputShape], { columns: 8 }),
   );
   const originals = spreadExamples(data.test.images, data.test.count, D, 32);
   const k = originals.length / D;
-  const { mu } = tfjsEncode(networks.encoder, originals, [k, ...card.inputShape]);
-  const recon = tfjsDecode(networks.decoder, mu, [k, card.latentDim], card.likelihood);
+  const { mu } = await tfjsEncode(networks.encoder, originals, [k, ...card.inputShape]);
+  const recon = await tfjsDecode(networks.decoder, mu, [k, card.latentDim], card.likelihood);
   await writeFileAtomic(
     join(dir, 'reconstructions.png'),
     imageGrid(pairRows(originals, recon, D), [2 * k, ...card.inputShape], { columns: 8 }),

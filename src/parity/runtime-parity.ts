@@ -25,8 +25,8 @@ export async function runTfjs(dir: string, x: Batch, z: Batch): Promise<RuntimeO
   const card = await readCard(dir);
   const nets = await loadCheckpoint(dir, card);
   try {
-    const { mu, logvar } = tfjsEncode(nets.encoder, x.data, x.shape);
-    const xHat = tfjsDecode(nets.decoder, z.data, z.shape, card.likelihood);
+    const { mu, logvar } = await tfjsEncode(nets.encoder, x.data, x.shape);
+    const xHat = await tfjsDecode(nets.decoder, z.data, z.shape, card.likelihood);
     return { runtime: `tfjs-${tf.getBackend()}`, mu, logvar, x_hat: xHat };
   } finally {
     nets.encoder.dispose();

@@ -46,13 +46,13 @@ function latentOf(encoder: tf.LayersModel): number {
  * The single-sample negative ELBO of a split, averaged over its examples, computed with the
  * networks' own `predict` (the inference path, not the training one).
  */
-export function evaluateElbo(
+export async function evaluateElbo(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   split: Split,
   shape: number[],
   options: EvaluateOptions,
-): ElboReport & { muVariance: Float64Array } {
+): Promise<ElboReport & { muVariance: Float64Array }> {
   const D = sizeOf(shape);
   const count = Math.min(split.count, options.limit ?? split.count);
   const latent = latentOf(encoder);
@@ -75,7 +75,11 @@ export function evaluateElbo(
       const kl = klStandardNormal(mu, logvar);
       return [tf.sum(recon), tf.sum(kl), mu];
     });
-    const [r, k, mu] = parts.map((t) => t.dataSync()) as [Float32Array, Float32Array, Float32Array];
+    const [r, k, mu] = (await Promise.all(parts.map((t) => t.data()))) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     tf.dispose(parts);
     sums.recon += r[0] as number;
     sums.kl += k[0] as number;
@@ -101,14 +105,14 @@ export function evaluateElbo(
  * −log p(x) per example by importance sampling with `k` draws from q(z|x):
  * log p(x) ≈ log (1/k) Σ_j p(x|z_j) p(z_j) / q(z_j|x), a lower bound of log p(x) that tightens as k grows.
  */
-export function iwaeNll(
+export async function iwaeNll(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   split: Split,
   shape: number[],
   k: number,
   options: EvaluateOptions & { onProgress?: (done: number, total: number) => void },
-): number {
+): Promise<number> {
   const D = sizeOf(shape);
   const count = Math.min(split.count, options.limit ?? split.count);
   const latent = latentOf(encoder);
@@ -127,14 +131,15 @@ export function iwaeNll(
       const lvK = tf.reshape(tf.tile(tf.expandDims(logvar, 1), [1, k, 1]), [n * k, latent]) as tf.Tensor2D;
       const e = tf.tensor2d(eps, [n * k, latent]);
       const z = reparameterize(muK, lvK, e);
-      const xK = tf.reshape(tf.tile(tf.expandDims(x, 1), [1, k, ...shape.map(() => 1)]), [n * k, ...shape]);
+      // Tiled as rows of D values: webgpu reads a rank-5 tile back to the CPU, synchronously.
+      const xK = tf.reshape(tf.tile(tf.expandDims(tf.reshape(x, [n, D]), 1), [1, k, 1]), [n * k, ...shape]);
       const logPxz = tf.neg(reconstructionNll(likelihood, decoder.predict(z) as tf.Tensor, xK));
       const logPz = tf.mul(-0.5, tf.sum(tf.add(tf.square(z), LOG_2PI), 1));
       const logQ = tf.mul(-0.5, tf.sum(tf.add(tf.add(tf.square(e), lvK), LOG_2PI), 1));
       const logW = tf.reshape(tf.sub(tf.add(logPxz, logPz), logQ), [n, k]);
       return tf.sum(tf.sub(Math.log(k), tf.logSumExp(logW, 1)));
     });
-    total += sum.dataSync()[0] as number;
+    total += (await sum.data())[0] as number;
     sum.dispose();
     options.onProgress?.(start + n, count);
   }
@@ -148,7 +153,7 @@ export const ACTIVE_UNIT_THRESHOLD = 0.01;
  * Evaluates a VAE on a split: single-sample negative ELBO with its two terms, the importance-weighted
  * NLL with `iw` samples (skipped when iw = 0), and the number of active latent units.
  */
-export function evaluate(
+export async function evaluate(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   split: Split,
@@ -158,13 +163,13 @@ export function evaluate(
     iwLimit?: number;
     onProgress?: (done: number, total: number) => void;
   },
-): EvaluationReport {
-  const { muVariance, ...elbo } = evaluateElbo(encoder, decoder, split, shape, options);
+): Promise<EvaluationReport> {
+  const { muVariance, ...elbo } = await evaluateElbo(encoder, decoder, split, shape, options);
   const activeUnits = muVariance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length;
   const iwExamples = Math.min(elbo.examples, options.iwLimit ?? elbo.examples);
   const iwae =
     options.iw > 0
-      ? iwaeNll(encoder, decoder, split, shape, options.iw, { ...options, limit: iwExamples })
+      ? await iwaeNll(encoder, decoder, split, shape, options.iw, { ...options, limit: iwExamples })
       : null;
   return { ...elbo, iwaeNll: iwae, iw: options.iw, iwExamples: options.iw > 0 ? iwExamples : 0, activeUnits };
 }

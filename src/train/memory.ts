@@ -16,7 +16,7 @@ import { readCheckpointNetworks, readTrainingState, writeCheckpoint } from '../t
 import { datasetFromMemory, type MemoryData } from './dataset.js';
 import { evaluate } from './evaluate.js';
 import { buildCard } from './fit/build-card.js';
-import { type EpochCallback, fitLoop, withCheckpointContents } from './fit/fit-loop.js';
+import { type EpochCallback, fitLoop, readLogVariance, withCheckpointContents } from './fit/fit-loop.js';
 import { initOrResume, type RunState, type SavedRun } from './fit/run-state.js';
 import { prepareSplits } from './fit/splits.js';
 import { LocalStepper, type StepLosses, type Stepper } from './fit/stepper.js';
@@ -26,6 +26,7 @@ import {
   DEFAULT_TRAIN_OPTIONS,
   type EpochReport,
   runIdentity,
+  type StepProgress,
   type TrainOptions,
 } from './options.js';
 import type { SharedState } from './parallel/adam.js';
@@ -35,9 +36,14 @@ export interface MemoryTrainOptions
   extends Partial<
     Omit<
       TrainOptions,
-      'dataset' | 'out' | 'datasetOptions' | 'resume' | 'force' | 'workers' | 'backend' | 'command'
+      'dataset' | 'out' | 'datasetOptions' | 'resume' | 'force' | 'workers' | 'backend' | 'command' | 'onStep'
     >
   > {
+  /**
+   * Called after every step, with the networks as that step left them (to draw samples as they
+   * improve; do not dispose of or train them).
+   */
+  onStep?: (progress: StepProgress, networks: VaeNetworks) => void;
   /** Continue the run saved in these files (a result's `files`, or an unpacked zip); same settings. */
   resumeFrom?: ModelFiles;
   /** Called after every epoch with that epoch's checkpoint, to keep it (e.g. in IndexedDB). */
@@ -144,10 +150,12 @@ export async function trainInMemory(
   data: MemoryData,
   options: MemoryTrainOptions = {},
 ): Promise<MemoryTrainResult> {
-  const { resumeFrom, onCheckpoint, yieldMs = 30, ...rest } = options;
+  const { resumeFrom, onCheckpoint, onStep, yieldMs = 30, ...rest } = options;
+  let networks: VaeNetworks | undefined;
   const o: TrainOptions = {
     ...DEFAULT_TRAIN_OPTIONS,
     ...rest,
+    ...(onStep ? { onStep: (progress: StepProgress) => onStep(progress, networks as VaeNetworks) } : {}),
     dataset: datasetFromMemory(data),
     out: '',
     workers: 1,
@@ -163,7 +171,8 @@ export async function trainInMemory(
     workers: 1,
     ...(splits.normalization ? { standardized: true } : {}),
   };
-  const run = initOrResume(o, splits, identity, resumeFrom ? await savedFrom(resumeFrom) : undefined);
+  const run = await initOrResume(o, splits, identity, resumeFrom ? await savedFrom(resumeFrom) : undefined);
+  networks = run.nets;
   const stepper = new YieldingStepper(
     new LocalStepper(run, {
       images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
@@ -187,8 +196,9 @@ export async function trainInMemory(
     if (o.onEpoch) callbacks.push(({ report }) => o.onEpoch?.(report));
     const { stoppedEarly, aborted } = await fitLoop(o, splits, run, stepper, callbacks);
     if (aborted) files = await checkpointFiles(run, stepper.sync());
+    const testSplit = data.test ? 'test' : splits.val ? 'validation' : 'train';
     const test = data.test ? splits.data.test : (splits.val ?? splits.data.train);
-    const report = evaluate(run.nets.encoder, run.nets.decoder, test, splits.data.shape, {
+    const report = await evaluate(run.nets.encoder, run.nets.decoder, test, splits.data.shape, {
       batchSize: 500,
       likelihood: run.likelihood,
       ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
@@ -209,8 +219,9 @@ export async function trainInMemory(
       trainExamples: splits.fitRows.length,
       valExamples: splits.val?.count ?? 0,
       stoppedEarly,
-      logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : undefined,
+      logVariance: await readLogVariance(run),
       test: report,
+      testSplit,
       normalization: splits.normalization,
       packageVersion: PACKAGE_VERSION,
     });

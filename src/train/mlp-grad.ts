@@ -99,7 +99,7 @@ export function mlpLossAndGrads(
     klWeight = tf.mul(tf.cast(tf.greaterEqual(perDim, s.freeBits), 'float32'), s.beta / n);
   }
   const objective = tf.add(recon, tf.mul(s.beta, klTerm)) as tf.Scalar;
-  const negElbo = tf.add(recon, kl).dataSync()[0] as number;
+  const negElbo = tf.add(recon, kl) as tf.Scalar;
 
   // Backward.
   const dW4 = tf.matMul(tf.transpose(h3), dl);

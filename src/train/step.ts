@@ -7,7 +7,7 @@ import { batchObjective, type ObjectiveSettings } from './objective.js';
 /** The objective of one batch, its plain negative ELBO, and the gradient of the objective per variable. */
 export interface StepResult {
   objective: tf.Scalar;
-  negElbo: number;
+  negElbo: tf.Scalar;
   /** Gradients keyed by variable name, in the order of `variables`. */
   grads: tf.NamedTensorMap;
 }
@@ -45,16 +45,16 @@ export function autodiffLossAndGrads(
   eps: tf.Tensor2D,
   settings: ObjectiveSettings,
 ): StepResult {
-  let negElbo = Number.NaN;
+  let negElbo: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
     const terms = batchObjective(x, applyForTraining(nets.decoder, z, false), mu, logvar, settings);
-    // Read here rather than kept: a kept tensor would outlive the caller's tidy and leak.
-    negElbo = terms.negElbo.dataSync()[0] as number;
+    // Kept past variableGrads, which disposes of what its function made; the caller disposes of it.
+    negElbo = tf.keep(terms.negElbo as tf.Scalar);
     return terms.objective;
   }, variables);
-  return { objective: value, negElbo, grads };
+  return { objective: value, negElbo: negElbo as tf.Scalar, grads };
 }
 
 /** The trainable variables of a VAE in a fixed order (encoder, decoder, then extras such as a learned variance). */
@@ -62,6 +62,41 @@ export function trainableVariables(nets: VaeNetworks, extra: tf.Variable[] = [])
   return [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights]
     .map((w) => w.read() as tf.Variable)
     .concat(extra);
+}
+
+/** A step's two losses, read back from the backend. */
+export interface StepLosses {
+  objective: number;
+  negElbo: number;
+}
+
+/**
+ * Reads a step's losses and copies its gradients, in the order of `variables`, into `out` from
+ * `offset`; then disposes of the step's tensors. The reads are asynchronous: a GPU backend
+ * (webgpu, webgl) then downloads without stalling, and webgpu's synchronous read, which needs a
+ * canvas and fails on some devices, is never used.
+ */
+export async function readStep(
+  r: StepResult,
+  variables: readonly tf.Variable[],
+  out: Float32Array,
+  offset = 0,
+): Promise<StepLosses> {
+  try {
+    const [objective, negElbo, ...grads] = await Promise.all([
+      r.objective.data(),
+      r.negElbo.data(),
+      ...variables.map((v) => (r.grads[v.name] as tf.Tensor).data()),
+    ]);
+    let at = offset;
+    for (const g of grads) {
+      out.set(g as Float32Array, at);
+      at += g.length;
+    }
+    return { objective: objective[0] as number, negElbo: negElbo[0] as number };
+  } finally {
+    tf.dispose([r.objective, r.negElbo, ...Object.values(r.grads)]);
+  }
 }
 
 /** Copies every gradient, in the order of `variables`, into one flat array. */

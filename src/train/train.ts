@@ -17,7 +17,7 @@ import { DataError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { buildCard } from './fit/build-card.js';
 import { checkpointCallback, saveRun, trainingLogCallback } from './fit/disk-callbacks.js';
-import { type EpochCallback, fitLoop } from './fit/fit-loop.js';
+import { type EpochCallback, fitLoop, readLogVariance } from './fit/fit-loop.js';
 import { PoolStepper } from './fit/pool-stepper.js';
 import { initOrResume, type SavedRun } from './fit/run-state.js';
 import { prepareSplits } from './fit/splits.js';
@@ -98,7 +98,7 @@ export async function trainVae(
     workers,
     ...(splits.normalization ? { standardized: true } : {}),
   };
-  const run = initOrResume(o, splits, identity, o.resume ? await loadSaved(o.out) : undefined);
+  const run = await initOrResume(o, splits, identity, o.resume ? await loadSaved(o.out) : undefined);
   const plan: StepperPlan = {
     images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
     inputShape: splits.data.shape,
@@ -125,7 +125,7 @@ export async function trainVae(
     const { stoppedEarly, aborted } = await fitLoop(o, splits, run, stepper, callbacks);
     // Stopped inside an epoch: keep its steps, so that --resume continues from there.
     if (aborted) await saveRun(o.out, run, stepper.sync());
-    const test = evaluate(run.nets.encoder, run.nets.decoder, splits.data.test, splits.data.shape, {
+    const test = await evaluate(run.nets.encoder, run.nets.decoder, splits.data.test, splits.data.shape, {
       batchSize: 500,
       likelihood: run.likelihood,
       ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
@@ -145,7 +145,7 @@ export async function trainVae(
       trainExamples: splits.fitRows.length,
       valExamples: splits.val?.count ?? 0,
       stoppedEarly,
-      logVariance: run.logVariance ? (run.logVariance.dataSync()[0] as number) : undefined,
+      logVariance: await readLogVariance(run),
       test,
       normalization: splits.normalization,
       packageVersion: PACKAGE_VERSION,

@@ -27,7 +27,11 @@ export interface WebBackendOptions {
    * does not place them: tfjs-backend-wasm.wasm, -simd.wasm and -threaded-simd.wasm from its dist/.
    */
   wasmPaths?: string;
-  /** wasm threads (threads need a crossOriginIsolated page); default: tfjs's choice, the cores. */
+  /**
+   * wasm threads. Default 1: tfjs-backend-wasm's threads start workers from its own script file,
+   * which a bundler folds into the app's chunks; more than 1 works where that file is served as is
+   * (and the page is crossOriginIsolated).
+   */
   threads?: number;
   /** Kernels the backend must have (see `kernelsFor`). */
   kernels?: readonly string[];
@@ -66,16 +70,57 @@ export function webGlKind(): GpuKind {
   return SOFTWARE.test(renderer) ? 'software' : 'hardware';
 }
 
+/** The adapter and device of the webgpu backend, held for the page's life (see registerWebGpu). */
+let heldGpu: { adapter: unknown; device: unknown } | undefined;
+
+/**
+ * Registers tfjs's webgpu backend with a factory that keeps its GPUAdapter alive: tfjs-backend-webgpu
+ * 4.22 drops the adapter after creating the device, and Chromium then loses the device when the
+ * adapter is collected ("A valid external Instance reference no longer exists"; every later
+ * createBuffer fails). The limits and features asked for are tfjs's own.
+ */
+async function registerWebGpu(): Promise<void> {
+  const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
+  if (heldGpu) return;
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (!gpu) throw new Error('navigator.gpu is undefined: this browser has no WebGPU');
+  tf.removeBackend('webgpu');
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
+      const limits = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      heldGpu = { adapter, device };
+      return new webgpu.WebGPUBackend(device, (adapter as { info?: unknown }).info as never);
+    },
+    3,
+  );
+}
+
 async function tryWebBackend(name: WebTrainBackend, o: WebBackendOptions): Promise<void> {
   if (name === 'webgpu') {
-    await import('@tensorflow/tfjs-backend-webgpu');
+    await registerWebGpu();
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (o.wasmPaths !== undefined) {
       const base = (globalThis as { location?: { href: string } }).location?.href;
       wasm.setWasmPaths(new URL(o.wasmPaths, base).href);
     }
-    if (o.threads !== undefined) wasm.setThreadsCount(o.threads);
+    const threads = o.threads ?? 1;
+    if (threads <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    else wasm.setThreadsCount(threads);
     registerWasmConvKernels();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);

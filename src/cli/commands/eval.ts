@@ -49,7 +49,7 @@ async function iwae(
   const logVariance =
     card.likelihood === 'gaussian' ? tf.scalar(card.likelihoodParams?.logVariance ?? 0) : undefined;
   try {
-    const nll = iwaeNll(nets.encoder, nets.decoder, modelSpace(split, card), data.shape, k, {
+    const nll = await iwaeNll(nets.encoder, nets.decoder, modelSpace(split, card), data.shape, k, {
       batchSize: 500,
       ...options,
       likelihood: logVariance ? { kind: 'gaussian', logVariance } : { kind: 'bernoulli' },
@@ -121,10 +121,10 @@ export const evalCommand: Command = {
     const nets = await loadCheckpoint(dir, card);
     const logVariance =
       card.likelihood === 'gaussian' ? tf.scalar(card.likelihoodParams?.logVariance ?? 0) : undefined;
-    let elbo: ReturnType<typeof evaluateElbo>;
+    let elbo: Awaited<ReturnType<typeof evaluateElbo>>;
     try {
       bar?.update(0, 'ELBO…');
-      elbo = evaluateElbo(nets.encoder, nets.decoder, modelSpace(part, card), data.shape, {
+      elbo = await evaluateElbo(nets.encoder, nets.decoder, modelSpace(part, card), data.shape, {
         batchSize: 500,
         seed,
         likelihood: logVariance ? { kind: 'gaussian', logVariance } : { kind: 'bernoulli' },

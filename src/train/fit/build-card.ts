@@ -25,6 +25,8 @@ export interface FinishedRun {
   /** log σ² of a Gaussian likelihood, when there is one. */
   logVariance: number | undefined;
   test: EvaluationReport;
+  /** Which split `test` was measured on (default `test`). */
+  testSplit?: 'test' | 'validation' | 'train';
   /** The standardisation the networks were trained under, when there was one. */
   normalization: Normalization | undefined;
   packageVersion: string;
@@ -66,7 +68,7 @@ export function buildCard(r: FinishedRun): ModelCard {
       stoppedEarly: r.stoppedEarly,
     },
     metrics: {
-      split: 'test',
+      split: r.testSplit ?? 'test',
       examples: r.test.examples,
       negElbo: round(r.test.negElbo + shift, 4),
       recon: round(r.test.recon + shift, 4),

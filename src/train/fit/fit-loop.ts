@@ -39,8 +39,16 @@ export function shouldStopEarly(best: TrainingState['best'], epoch: number, pati
   return patience > 0 && best !== null && epoch - best.epoch >= patience;
 }
 
-/** What the checkpoint records of the run besides the weights. */
-export function checkpointState(run: RunState): Omit<TrainingState, 'optimizerSpecs'> {
+/** The run's log σ² (Gaussian likelihood), read from the backend; undefined for Bernoulli. */
+export async function readLogVariance(run: RunState): Promise<number | undefined> {
+  return run.logVariance ? ((await run.logVariance.data())[0] as number) : undefined;
+}
+
+/** What the checkpoint records of the run besides the weights (`logVariance`: see readLogVariance). */
+export function checkpointState(
+  run: RunState,
+  logVariance: number | undefined,
+): Omit<TrainingState, 'optimizerSpecs'> {
   return {
     format: 'vae-onnx/training-state@1',
     epochsDone: run.epochsDone,
@@ -48,7 +56,7 @@ export function checkpointState(run: RunState): Omit<TrainingState, 'optimizerSp
     config: run.identity,
     history: run.history as unknown as Record<string, number | null>[],
     best: run.best,
-    ...(run.logVariance ? { logVariance: run.logVariance.dataSync()[0] as number } : {}),
+    ...(logVariance === undefined ? {} : { logVariance }),
   };
 }
 
@@ -64,9 +72,10 @@ export async function withCheckpointContents<T>(
     optimizerWeights: OptimizerWeights;
   }) => Promise<T>,
 ): Promise<T> {
+  const state = checkpointState(run, await readLogVariance(run));
   const optimizerWeights = adamWeightsFrom(run.variables, trained);
   try {
-    return await save({ state: checkpointState(run), optimizerWeights });
+    return await save({ state, optimizerWeights });
   } finally {
     tf.dispose(optimizerWeights.map((w) => w.tensor));
   }
@@ -177,12 +186,14 @@ export async function fitLoop(
     const seconds = (performance.now() - epochStart) / 1000;
     const trained = stepper.sync();
     const valNegElbo = splits.val
-      ? evaluateElbo(run.nets.encoder, run.nets.decoder, splits.val, splits.data.shape, {
-          batchSize: 500,
-          likelihood: run.likelihood,
-          ...evalLimit,
-          seed: deriveSeed(o.seed, 0xa1),
-        }).negElbo
+      ? (
+          await evaluateElbo(run.nets.encoder, run.nets.decoder, splits.val, splits.data.shape, {
+            batchSize: 500,
+            likelihood: run.likelihood,
+            ...evalLimit,
+            seed: deriveSeed(o.seed, 0xa1),
+          })
+        ).negElbo
       : null;
     const report: EpochReport = {
       epoch,

@@ -55,12 +55,12 @@ function checkResumable(saved: Record<string, unknown>, wanted: Record<string, u
  * (the caller must not dispose of them); its optimizer tensors are disposed of here.
  * @throws DataError when the checkpoint was trained with other settings.
  */
-export function initOrResume(
+export async function initOrResume(
   o: TrainOptions,
   splits: RunSplits,
   identity: Record<string, unknown>,
   saved?: SavedRun,
-): RunState {
+): Promise<RunState> {
   if (saved) {
     try {
       checkResumable(saved.state.config, identity, saved.where);
@@ -92,7 +92,7 @@ export function initOrResume(
       ? { kind: 'bernoulli' }
       : { kind: 'gaussian', logVariance: logVariance as tf.Variable<tf.Rank.R0> };
   const variables = trainableVariables(nets, learnVariance && logVariance ? [logVariance] : []);
-  const adam = sharedStateFrom(variables, saved?.optimizerWeights);
+  const adam = await sharedStateFrom(variables, saved?.optimizerWeights);
   if (saved) tf.dispose(saved.optimizerWeights.map((w) => w.tensor));
   return {
     nets,

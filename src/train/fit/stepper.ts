@@ -8,14 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { VaeNetworks } from '../model.js';
 import type { ObjectiveSettings } from '../objective.js';
 import { adamShare, assignFlat, type SharedState } from '../parallel/adam.js';
-import { flattenGradients, lossAndGrads } from '../step.js';
+import { lossAndGrads, readStep, type StepLosses, type StepResult } from '../step.js';
 import type { RunState } from './run-state.js';
 
-/** The batch means of one step: the objective minimized and the plain negative ELBO. */
-export interface StepLosses {
-  objective: number;
-  negElbo: number;
-}
+export type { StepLosses } from '../step.js';
 
 /** Runs training steps and hands back the state they reached. */
 export interface Stepper {
@@ -53,15 +49,16 @@ export interface LocalStepInput {
 }
 
 /** Forward, backward and one Adam update of every variable, on the main thread. */
-export function localStep(s: LocalStepInput): StepLosses {
-  const result = tf.tidy(() => {
+export async function localStep(s: LocalStepInput): Promise<StepLosses> {
+  // tidy disposes of x, eps and the forward pass, and keeps the returned tensors for readStep.
+  const step = tf.tidy(() => {
     const n = s.batch.length / s.inputShape.reduce((a, b) => a * b, 1);
     const x = tf.tensor(s.batch, [n, ...s.inputShape]);
     const eps = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', s.seed) as tf.Tensor2D;
     const r = lossAndGrads(s.nets, s.variables, x, eps, s.settings);
-    flattenGradients(r.grads, s.variables, s.gradients);
-    return { objective: r.objective.dataSync()[0] as number, negElbo: r.negElbo };
-  });
+    return { objective: r.objective, negElbo: r.negElbo, grads: r.grads };
+  }) as StepResult;
+  const result = await readStep(step, s.variables, s.gradients);
   const { adam, gradients } = s;
   adam.t += 1;
   adamShare(

@@ -15,13 +15,14 @@ export interface SharedState {
  */
 export const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
 
-/** All variables' values end to end, in order. */
-export function flattenVariables(variables: readonly tf.Variable[]): Float32Array {
+/** All variables' values end to end, in order (read asynchronously, as GPU backends prefer). */
+export async function flattenVariables(variables: readonly tf.Variable[]): Promise<Float32Array> {
+  const values = await Promise.all(variables.map((v) => v.data()));
   const out = new Float32Array(variables.reduce((n, v) => n + v.size, 0));
   let offset = 0;
-  for (const v of variables) {
-    out.set(v.dataSync() as Float32Array, offset);
-    offset += v.size;
+  for (const v of values) {
+    out.set(v as Float32Array, offset);
+    offset += v.length;
   }
   return out;
 }
@@ -40,11 +41,11 @@ export function assignFlat(variables: readonly tf.Variable[], flat: Float32Array
  * Shared-memory Adam state from tf.train.adam's saved weights ([iterations, first moments…, second
  * moments…], one moment per variable in order), or a fresh state when there are none.
  */
-export function sharedStateFrom(
+export async function sharedStateFrom(
   variables: readonly tf.Variable[],
   adamWeights?: readonly { name: string; tensor: tf.Tensor }[],
-): SharedState {
-  const weights = flattenVariables(variables);
+): Promise<SharedState> {
+  const weights = await flattenVariables(variables);
   const state: SharedState = {
     weights,
     firstMoment: new Float32Array(weights.length),
@@ -58,17 +59,12 @@ export function sharedStateFrom(
       `cannot restore Adam: expected ${1 + 2 * k} saved tensors for ${k} variables, got ${adamWeights.length}`,
     );
   }
-  state.t = (adamWeights[0] as { tensor: tf.Tensor }).tensor.dataSync()[0] as number;
+  const saved = (await Promise.all(adamWeights.map((w) => w.tensor.data()))) as Float32Array[];
+  state.t = saved[0]?.[0] as number;
   let offset = 0;
   variables.forEach((v, i) => {
-    state.firstMoment.set(
-      (adamWeights[1 + i] as { tensor: tf.Tensor }).tensor.dataSync() as Float32Array,
-      offset,
-    );
-    state.secondMoment.set(
-      (adamWeights[1 + k + i] as { tensor: tf.Tensor }).tensor.dataSync() as Float32Array,
-      offset,
-    );
+    state.firstMoment.set(saved[1 + i] as Float32Array, offset);
+    state.secondMoment.set(saved[1 + k + i] as Float32Array, offset);
     offset += v.size;
   });
   return state;

@@ -96,7 +96,7 @@ async function start(): Promise<void> {
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
       flattenGradients(r.grads, variables, slots, setup.index * P);
       losses[2 * setup.index] = r.objective.dataSync()[0] as number;
-      losses[2 * setup.index + 1] = r.negElbo;
+      losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
     });
     Atomics.add(control, 0, 1);
     Atomics.notify(control, 0);

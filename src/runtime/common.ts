@@ -2,7 +2,6 @@
 export type { ModelBytes, ModelCard } from '../core/model-dir.js';
 export { MODEL_FILES, ModelDirError } from '../core/model-dir.js';
 export type { ModelFiles } from '../core/model-zip.js';
-export { packModelZip, unpackModelZip } from '../core/model-zip.js';
 export type { InterpolationMethod } from './latent-paths.js';
 export { interpolateCodes, traverseCodes } from './latent-paths.js';
 export type { LikelihoodOption, LikelihoodSpec } from './likelihood.js';

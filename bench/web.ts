@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { buildWebApp, CHROMIUM_ARGS, serveWebApp, WEB_ROOT } from '../src/node/web-server.js';
 import { openApp } from '../test/helpers/web-page.js';
+import { median } from './common.js';
 
 const { values, positionals } = parseArgs({
   options: { rounds: { type: 'string' } },
@@ -77,8 +78,6 @@ async function buildBaseline(outDir: string): Promise<void> {
     if (name.endsWith('.wasm')) rmSync(join(outDir, 'assets', name));
   rmSync(root, { recursive: true, force: true });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}; model ${dir}; ${rounds} rounds`,

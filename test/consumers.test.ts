@@ -68,12 +68,13 @@ describe('the packages as users get them', () => {
     await browser?.close();
   });
 
-  test('the tarballs: the runtime is small; the full package stays under 6 MB without checkpoints', (t) => {
+  test('the tarballs: the runtime is small; the full package stays under 7 MB without checkpoints', (t) => {
     const runtime = statSync(tarballs.runtime).size;
     const full = statSync(tarballs.full).size;
     t.diagnostic(`vae-onnx-runtime ${runtime} bytes, vae-onnx ${full} bytes`);
     assert.ok(runtime < 100_000, `${runtime}`);
-    assert.ok(full <= 6_000_000, `${full}`);
+    // Mostly ONNX files (floats, which gzip barely shrinks); the web app's digits and Train panel are 0.6 MB of it.
+    assert.ok(full <= 7_000_000, `${full}`);
     const listing = spawnSync('tar', ['tzf', tarballs.full], { encoding: 'utf8' }).stdout;
     assert.match(listing, /package\/models\/mnist-mini\/decoder\.onnx/);
     assert.match(listing, /package\/models\/mnist-mini\/decoder\.fp16\.onnx/);

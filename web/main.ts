@@ -44,7 +44,7 @@ const app: App = {
   encode: async () => ({ mu: [], logvar: [] }),
   benchmark: async () => ({ wrapped: [], raw: [] }),
   train: async (request = {}) => {
-    const panel = await trainPanel();
+    const panel = await PANELS.train();
     return panel.trainAndUse(context, {
       epochs: 5,
       latent: 8,
@@ -70,7 +70,7 @@ const app: App = {
   showPanel: (name) => showPanel(name),
   scribble: async (s, strokes) => {
     await showPanel('draw');
-    const draw = await drawPanel();
+    const draw = await PANELS.draw();
     draw.scribble($<HTMLCanvasElement>('draw-pad'), s, strokes);
     return draw.analyze(context);
   },
@@ -238,31 +238,35 @@ const context: AppContext = {
   trainedOn: undefined,
 };
 
-/** The Train panel's code, loaded (with TensorFlow.js) the first time it is needed. */
-let trainModule: Promise<typeof import('./train-panel.js')> | undefined;
-function trainPanel(): Promise<typeof import('./train-panel.js')> {
-  trainModule ??= import('./train-panel.js').then((m) => {
-    m.initTrainPanel(context);
-    return m;
-  });
-  return trainModule;
+/** A panel's code, imported and wired the first time `get` is called (later calls share it). */
+function lazyPanel<M>(load: () => Promise<M>, wire: (m: M) => void): () => Promise<M> {
+  let loaded: Promise<M> | undefined;
+  return () => {
+    loaded ??= load().then((m) => {
+      wire(m);
+      return m;
+    });
+    return loaded;
+  };
 }
 
-/** The Draw panel's code, loaded the first time it is needed. */
-let drawModule: Promise<typeof import('./draw-panel.js')> | undefined;
-function drawPanel(): Promise<typeof import('./draw-panel.js')> {
-  drawModule ??= import('./draw-panel.js').then((m) => {
-    m.initDrawPanel(context);
-    return m;
-  });
-  return drawModule;
-}
+/** The panels besides Explore (which the page opens with); Train brings TensorFlow.js. */
+const PANELS = {
+  train: lazyPanel(
+    () => import('./train-panel.js'),
+    (m) => m.initTrainPanel(context),
+  ),
+  draw: lazyPanel(
+    () => import('./draw-panel.js'),
+    (m) => m.initDrawPanel(context),
+  ),
+};
 
 async function showPanel(name: string): Promise<void> {
-  if (!['explore', 'train', 'draw'].includes(name))
-    throw new RangeError(`showPanel: "name" must be explore, train or draw, got ${JSON.stringify(name)}`);
-  if (name === 'train') await trainPanel();
-  if (name === 'draw') await drawPanel();
+  const names = ['explore', ...Object.keys(PANELS)];
+  if (!names.includes(name))
+    throw new RangeError(`showPanel: "name" must be one of ${names.join(', ')}, got ${JSON.stringify(name)}`);
+  if (name in PANELS) await PANELS[name as keyof typeof PANELS]();
   for (const button of document.querySelectorAll<HTMLButtonElement>('nav button')) {
     const on = button.dataset.panel === name;
     button.setAttribute('aria-pressed', String(on));

@@ -50,6 +50,8 @@ export interface TrainOutcome {
   /** Seconds of training (steps only), and of the whole run with evaluation and export. */
   trainSeconds: number;
   totalSeconds: number;
+  /** Examples per second of training (steps × batch size over the steps' seconds), as card.json has it. */
+  examplesPerSec: number;
   /** card.json, the tfjs checkpoint and the ONNX files, zipped. */
   zip: Uint8Array;
 }
@@ -195,6 +197,7 @@ export async function trainAndUse(ctx: AppContext, request: TrainRequest): Promi
       aborted: result.aborted,
       trainSeconds,
       totalSeconds,
+      examplesPerSec: result.card.training.examplesPerSec,
       zip,
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 /** What the benchmarks share: the machine line, the median, and a child process with its peak memory. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The repository's root. */
@@ -60,12 +60,42 @@ export function runProcess(
   });
 }
 
+/** What one `vae train` run measured. */
+export interface TrainRun {
+  /** All the epochs' examples over all their seconds (training steps only). */
+  examplesPerSec: number;
+  /** card.json's test negative ELBO. */
+  negElbo: number;
+  peakRss: number;
+}
+
 /**
- * Examples per second over the epochs `vae train --json` printed (one JSON object per epoch):
- * all the epochs' examples over all their seconds.
+ * Runs this checkout's `vae train` with `args` (plus `--json --out` a temporary directory, removed
+ * afterwards) in a process of its own.
  */
-export function epochsRate(lines: readonly string[]): number {
-  const epochs = lines.map((l) => JSON.parse(l) as { examplesPerSec: number; seconds: number });
-  const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
-  return epochs.reduce((s, e) => s + e.examplesPerSec * e.seconds, 0) / seconds;
+export async function vaeTrain(args: string[]): Promise<TrainRun> {
+  const out = mkdtempSync(join(tmpdir(), 'vae-bench-train-'));
+  try {
+    const cli = join(ROOT, 'src', 'cli', 'main.ts');
+    const r = await runProcess(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      'train',
+      ...args,
+      '--json',
+      '--out',
+      out,
+    ]);
+    const epochs = r.lines.map((l) => JSON.parse(l) as { examplesPerSec: number; seconds: number });
+    const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as { metrics: { negElbo: number } };
+    return {
+      examplesPerSec: epochs.reduce((s, e) => s + e.examplesPerSec * e.seconds, 0) / seconds,
+      negElbo: card.metrics.negElbo,
+      peakRss: r.peakRss,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }

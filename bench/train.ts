@@ -11,11 +11,10 @@
  *    its test neg-ELBO (≤ 244.5 nats) and the process's peak resident memory (< 1.5 GB).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { epochsRate, machineLine, median, ROOT, runProcess } from './common.js';
+import { machineLine, median, ROOT, runProcess, type TrainRun, vaeTrain } from './common.js';
 
 const { values } = parseArgs({
   options: { pairs: { type: 'string' }, 'skip-target': { type: 'boolean' } },
@@ -24,13 +23,7 @@ const pairs = Number(values.pairs ?? 2);
 const PEER = join(ROOT, '..', 'shared', 'peers', 'torch_vae_speed.py');
 const PYTHON = '/usr/bin/python3';
 
-interface Result {
-  examplesPerSec: number;
-  negElbo: number;
-  peakRss: number;
-}
-
-async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
+async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<TrainRun> {
   const r = await runProcess(PYTHON, [
     PEER,
     '--arch',
@@ -44,39 +37,25 @@ async function peer(arch: 'mlp' | 'conv', epochs: number, limit: number): Promis
   return { examplesPerSec: summary.examples_per_s, negElbo: summary.test_neg_elbo, peakRss: r.peakRss };
 }
 
-async function ours(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<Result> {
-  const out = mkdtempSync(join(tmpdir(), 'vae-bench-train-'));
-  try {
-    const r = await runProcess(process.execPath, [
-      '--import',
-      'tsx',
-      join(ROOT, 'src', 'cli', 'main.ts'),
-      'train',
-      '--dataset',
-      'fashion-mnist',
-      '--arch',
-      arch,
-      '--epochs',
-      String(epochs),
-      '--train-limit',
-      String(limit),
-      '--val-fraction',
-      '0',
-      '--eval-iw',
-      '0',
-      '--no-export',
-      '--json',
-      '--out',
-      out,
-    ]);
-    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as { metrics: { negElbo: number } };
-    return { examplesPerSec: epochsRate(r.lines), negElbo: card.metrics.negElbo, peakRss: r.peakRss };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+function ours(arch: 'mlp' | 'conv', epochs: number, limit: number): Promise<TrainRun> {
+  return vaeTrain([
+    '--dataset',
+    'fashion-mnist',
+    '--arch',
+    arch,
+    '--epochs',
+    String(epochs),
+    '--train-limit',
+    String(limit),
+    '--val-fraction',
+    '0',
+    '--eval-iw',
+    '0',
+    '--no-export',
+  ]);
 }
 
-const rate = (r: Result) =>
+const rate = (r: TrainRun) =>
   `${r.examplesPerSec.toFixed(0)} examples/s (test neg-ELBO ${r.negElbo.toFixed(2)})`;
 
 console.log(machineLine());

@@ -19,7 +19,7 @@ import { BUNDLED_DIGITS, buildWebApp, CHROMIUM_ARGS, serveWebApp } from '../src/
 import { selectBackend } from '../src/train/backend.js';
 import { loadDataset, trainInMemory } from '../src/train/index.js';
 import { openApp } from '../test/helpers/web-page.js';
-import { epochsRate, machineLine, median, ROOT, runProcess } from './common.js';
+import { machineLine, median, ROOT, vaeTrain } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,36 +41,24 @@ if (!existsSync(CHROMIUM)) {
 
 /** `vae train` on the first 2,000 mnist-mini digits: examples per second. */
 async function cliTrain(): Promise<number> {
-  const out = mkdtempSync(join(tmpdir(), 'vae-bench-web-train-'));
-  try {
-    const r = await runProcess(process.execPath, [
-      '--import',
-      'tsx',
-      join(ROOT, 'src', 'cli', 'main.ts'),
-      'train',
-      '--dataset',
-      'mnist-mini',
-      '--train-limit',
-      String(TRAIN),
-      '--epochs',
-      String(epochs),
-      '--latent',
-      String(SETTINGS.latentDim),
-      '--batch',
-      String(SETTINGS.batchSize),
-      '--backend',
-      'wasm',
-      '--eval-iw',
-      '0',
-      '--no-export',
-      '--json',
-      '--out',
-      out,
-    ]);
-    return epochsRate(r.lines);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  const run = await vaeTrain([
+    '--dataset',
+    'mnist-mini',
+    '--train-limit',
+    String(TRAIN),
+    '--epochs',
+    String(epochs),
+    '--latent',
+    String(SETTINGS.latentDim),
+    '--batch',
+    String(SETTINGS.batchSize),
+    '--backend',
+    'wasm',
+    '--eval-iw',
+    '0',
+    '--no-export',
+  ]);
+  return run.examplesPerSec;
 }
 
 const digits = await loadDataset('mnist-mini');

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { unpackModelZip } from '../src/core/model-zip.js';
 import { normalArray } from '../src/core/random.js';
 import { exportVae } from '../src/export/index.js';
 import { encodePng } from '../src/node/png.js';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../src/node/web-server.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { loadDataset } from '../src/train/index.js';
 import { tempDir } from './helpers/fixtures.js';
 import { checkWithReferenceChecker } from './helpers/onnx-checker.js';
-import { openApp, pageState } from './helpers/web-page.js';
+import { NEEDS_CHROMIUM, openApp, pageState, servedApp } from './helpers/web-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MODEL = join(import.meta.dirname, '..', 'models', 'mnist-mini');
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
 
@@ -59,27 +57,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The whole pipeline in a tab: train with tfjs, export to ONNX, run with onnxruntime-web (issue 15). */
-describe('train, export and run in headless Chromium', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
-}, () => {
-  let server: WebServer;
-  let browser: Browser;
-
-  before(async () => {
-    const appDir = tempDir('vae-onnx-web-');
-    await buildWebApp(appDir);
-    server = await serveWebApp({ appDir, modelDir: MODEL, cacheDir: tempDir('vae-onnx-web-cache-') });
-    await server.compressed;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+describe('train, export and run in headless Chromium', { skip: NEEDS_CHROMIUM }, () => {
+  const web = servedApp(MODEL);
 
   test('1 epoch on the 2,000 bundled digits trains, exports and draws from the exported decoder; the files pass the checker, match onnxruntime-node within 1e-5, and equal a Node export of the same weights', async (t) => {
-    const app = await openApp(browser, server.url);
+    const app = await openApp(web.browser, web.server.url);
     try {
       const started = performance.now();
       const outcome = await train(app.page, { epochs: 1, limit: 2000, backend: 'wasm', seed: 0 });
@@ -157,7 +139,7 @@ describe('train, export and run in headless Chromium', {
   });
 
   test('Draw: a scribble scores as unusual against typical test digits; vaeApp.score agrees with VaeModel.score in Node', async (t) => {
-    const app = await openApp(browser, server.url);
+    const app = await openApp(web.browser, web.server.url);
     try {
       const results = [] as { score: number; fractionBelow: number }[];
       for (const seed of [3, 4, 5]) {
@@ -208,7 +190,7 @@ describe('train, export and run in headless Chromium', {
   });
 
   test('the Train panel trains on images the user chooses, and Stop ends a run between steps with a usable model', async () => {
-    const app = await openApp(browser, server.url);
+    const app = await openApp(web.browser, web.server.url);
     try {
       const digits = await loadDataset('mnist-mini');
       const dir = tempDir();
@@ -255,7 +237,7 @@ describe('train, export and run in headless Chromium', {
   });
 
   test('the page trains on webgl and webgpu too (SwiftShader here): the same run as on wasm within float error', async (t) => {
-    const app = await openApp(browser, server.url);
+    const app = await openApp(web.browser, web.server.url);
     try {
       const request = { epochs: 1, limit: 256, batchSize: 64, backend: 'wasm' };
       const wasm = await train(app.page, request);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { normalArray } from '../src/core/random.js';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../src/node/web-server.js';
 import { VaeModel } from '../src/runtime/node.js';
-import { tempDir } from './helpers/fixtures.js';
-import { openApp, pageState } from './helpers/web-page.js';
+import { NEEDS_CHROMIUM, openApp, pageState, servedApp } from './helpers/web-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MODEL = join(import.meta.dirname, '..', 'models', 'mnist-mini');
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
 
@@ -26,27 +23,11 @@ async function maxDiffToNode(page: Page, dir: string, z: number[][]): Promise<nu
 }
 
 /** The web app in a real headless Chromium (Debian's), driven by playwright-core. */
-describe('web app in headless Chromium', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`,
-}, () => {
-  let server: WebServer;
-  let browser: Browser;
-
-  before(async () => {
-    const appDir = tempDir('vae-onnx-web-');
-    await buildWebApp(appDir);
-    server = await serveWebApp({ appDir, modelDir: MODEL, cacheDir: tempDir('vae-onnx-web-cache-') });
-    await server.compressed;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+describe('web app in headless Chromium', { skip: NEEDS_CHROMIUM }, () => {
+  const web = servedApp(MODEL);
 
   test('the default page: fp16 decoder on wasm, every picture drawn, under 5 MB on the wire, no errors', async (t) => {
-    const app = await openApp(browser, server.url);
+    const app = await openApp(web.browser, web.server.url);
     try {
       const state = await pageState(app.page);
       assert.equal(state.error, undefined);
@@ -82,7 +63,7 @@ describe('web app in headless Chromium', {
   describe('decoder.onnx on wasm (?precision=fp32)', () => {
     let app: Awaited<ReturnType<typeof openApp>>;
     before(async () => {
-      app = await openApp(browser, `${server.url}?precision=fp32`);
+      app = await openApp(web.browser, `${web.server.url}?precision=fp32`);
     });
     after(async () => {
       await app.close();
@@ -122,7 +103,7 @@ describe('web app in headless Chromium', {
   });
 
   test('WebGPU (SwiftShader here): the page runs on webgpu and decodes within 1e-4 of onnxruntime-node', async (t) => {
-    const app = await openApp(browser, `${server.url}?backend=webgpu&precision=fp32`);
+    const app = await openApp(web.browser, `${web.server.url}?backend=webgpu&precision=fp32`);
     try {
       const state = await pageState(app.page);
       assert.equal(state.error, undefined);
@@ -141,19 +122,19 @@ describe('web app in headless Chromium', {
   });
 
   test('the server: .wasm as application/wasm (brotli when asked), cache headers, nothing outside the app and the model files', async () => {
-    const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', server.url), {
+    const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', web.server.url), {
       headers: { 'accept-encoding': 'br' },
     });
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
     assert.equal(wasm.headers.get('content-encoding'), 'br');
     assert.match(wasm.headers.get('cache-control') ?? '', /immutable/);
-    const html = await fetch(server.url);
+    const html = await fetch(web.server.url);
     assert.equal(html.headers.get('cross-origin-embedder-policy'), 'require-corp');
     assert.equal(html.headers.get('cross-origin-opener-policy'), 'same-origin');
     assert.equal(html.headers.get('cache-control'), 'no-cache');
-    assert.equal((await fetch(new URL('model/decoder.onnx', server.url))).status, 200);
-    assert.equal((await fetch(new URL('model/tfjs/latest.json', server.url))).status, 404);
-    assert.equal((await fetch(new URL('ort/ort.node.min.mjs', server.url))).status, 404);
-    assert.equal((await fetch(new URL('/%2e%2e/%2e%2e/package.json', server.url))).status, 404);
+    assert.equal((await fetch(new URL('model/decoder.onnx', web.server.url))).status, 200);
+    assert.equal((await fetch(new URL('model/tfjs/latest.json', web.server.url))).status, 404);
+    assert.equal((await fetch(new URL('ort/ort.node.min.mjs', web.server.url))).status, 404);
+    assert.equal((await fetch(new URL('/%2e%2e/%2e%2e/package.json', web.server.url))).status, 404);
   });
 });

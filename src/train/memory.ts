@@ -10,22 +10,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../core/model-dir.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import { type ModelFiles, memoryReader } from '../core/model-zip.js';
-import { deriveSeed } from '../core/random.js';
-import { PACKAGE_VERSION } from '../core/version.js';
 import { readCheckpointNetworks, readTrainingState, writeCheckpoint } from '../tfjs/checkpoint.js';
 import { datasetFromMemory, type MemoryData } from './dataset.js';
-import { evaluate } from './evaluate.js';
-import { buildCard } from './fit/build-card.js';
-import { type EpochCallback, fitLoop, readLogVariance, withCheckpointContents } from './fit/fit-loop.js';
-import { initOrResume, type RunState, type SavedRun } from './fit/run-state.js';
+import { testAndCard } from './fit/finish.js';
+import { type EpochCallback, fitLoop, withCheckpointContents } from './fit/fit-loop.js';
+import { identityOf, initOrResume, type RunState, type SavedRun } from './fit/run-state.js';
 import { prepareSplits } from './fit/splits.js';
-import { LocalStepper, type StepLosses, type Stepper } from './fit/stepper.js';
+import { LocalStepper, type StepLosses, type Stepper, stepperPlan } from './fit/stepper.js';
 import type { VaeNetworks } from './model.js';
 import {
   checkTrainOptions,
   DEFAULT_TRAIN_OPTIONS,
   type EpochReport,
-  runIdentity,
   type StepProgress,
   type TrainOptions,
 } from './options.js';
@@ -166,25 +162,10 @@ export async function trainInMemory(
     throw new RangeError(`trainInMemory: "yieldMs" must be a number >= 0, got ${yieldMs}`);
   }
   const splits = prepareSplits(o, o.dataset as ReturnType<typeof datasetFromMemory>);
-  const identity = {
-    ...runIdentity(o, splits.data.name),
-    workers: 1,
-    ...(splits.normalization ? { standardized: true } : {}),
-  };
+  const identity = identityOf(o, splits, 1);
   const run = await initOrResume(o, splits, identity, resumeFrom ? await savedFrom(resumeFrom) : undefined);
   networks = run.nets;
-  const stepper = new YieldingStepper(
-    new LocalStepper(run, {
-      images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
-      inputShape: splits.data.shape,
-      exampleSize: splits.exampleSize,
-      batchSize: o.batchSize,
-      latentDim: o.latentDim,
-      learningRate: o.learningRate,
-      freeBits: o.freeBits,
-    }),
-    yieldMs,
-  );
+  const stepper = new YieldingStepper(new LocalStepper(run, stepperPlan(o, splits)), yieldMs);
   try {
     let files: ModelFiles = resumeFrom ?? {};
     const callbacks: EpochCallback[] = [
@@ -198,33 +179,8 @@ export async function trainInMemory(
     if (aborted) files = await checkpointFiles(run, stepper.sync());
     const testSplit = data.test ? 'test' : splits.val ? 'validation' : 'train';
     const test = data.test ? splits.data.test : (splits.val ?? splits.data.train);
-    const report = await evaluate(run.nets.encoder, run.nets.decoder, test, splits.data.shape, {
-      batchSize: 500,
-      likelihood: run.likelihood,
-      ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
-      seed: deriveSeed(o.seed, 0x7e57),
-      iw: o.evalIw,
-      iwLimit: o.evalIwLimit,
-    });
     const backend = tf.getBackend();
-    const card = buildCard({
-      options: o,
-      datasetName: splits.data.name,
-      inputShape: splits.data.shape,
-      backend,
-      workers: 1,
-      history: run.history,
-      epochsDone: run.epochsDone,
-      globalStep: run.globalStep,
-      trainExamples: splits.fitRows.length,
-      valExamples: splits.val?.count ?? 0,
-      stoppedEarly,
-      logVariance: await readLogVariance(run),
-      test: report,
-      testSplit,
-      normalization: splits.normalization,
-      packageVersion: PACKAGE_VERSION,
-    });
+    const card = await testAndCard(o, splits, run, { backend, workers: 1, stoppedEarly, test, testSplit });
     files = { ...files, [MODEL_FILES.card]: encoder.encode(`${JSON.stringify(card, null, 2)}\n`) };
     return { card, networks: run.nets, backend, history: run.history, aborted, files };
   } finally {

@@ -8,28 +8,19 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCard } from '../core/model-dir.js';
 import { MODEL_FILES } from '../core/model-dir.js';
-import { deriveSeed } from '../core/random.js';
-import { PACKAGE_VERSION } from '../core/version.js';
 import { type BackendName, kernelsFor, selectBackend } from './backend.js';
 import { cleanLeftovers, loadCheckpoint, loadTrainingState, writeCard } from './checkpoint.js';
 import { loadDataset } from './datasets.js';
 import { DataError } from './errors.js';
-import { evaluate } from './evaluate.js';
-import { buildCard } from './fit/build-card.js';
 import { checkpointCallback, saveRun, trainingLogCallback } from './fit/disk-callbacks.js';
-import { type EpochCallback, fitLoop, readLogVariance } from './fit/fit-loop.js';
+import { testAndCard } from './fit/finish.js';
+import { type EpochCallback, fitLoop } from './fit/fit-loop.js';
 import { PoolStepper } from './fit/pool-stepper.js';
-import { initOrResume, type SavedRun } from './fit/run-state.js';
+import { identityOf, initOrResume, type SavedRun } from './fit/run-state.js';
 import { prepareSplits } from './fit/splits.js';
-import { LocalStepper, type Stepper, type StepperPlan } from './fit/stepper.js';
+import { LocalStepper, type Stepper, stepperPlan } from './fit/stepper.js';
 import type { VaeNetworks } from './model.js';
-import {
-  checkTrainOptions,
-  DEFAULT_TRAIN_OPTIONS,
-  type EpochReport,
-  runIdentity,
-  type TrainOptions,
-} from './options.js';
+import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type EpochReport, type TrainOptions } from './options.js';
 import { autoWorkers } from './parallel/coordinator.js';
 
 /**
@@ -91,23 +82,9 @@ export async function trainVae(
     throw new RangeError(`trainVae: "batchSize" ${o.batchSize} must split evenly across ${workers} workers`);
   }
   await mkdir(o.out, { recursive: true });
-  // Standardization is part of what a resumed run must share, recorded only when it is on (so
-  // checkpoints from before the option still resume).
-  const identity = {
-    ...runIdentity(o, splits.data.name),
-    workers,
-    ...(splits.normalization ? { standardized: true } : {}),
-  };
+  const identity = identityOf(o, splits, workers);
   const run = await initOrResume(o, splits, identity, o.resume ? await loadSaved(o.out) : undefined);
-  const plan: StepperPlan = {
-    images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
-    inputShape: splits.data.shape,
-    exampleSize: splits.exampleSize,
-    batchSize: o.batchSize,
-    latentDim: o.latentDim,
-    learningRate: o.learningRate,
-    freeBits: o.freeBits,
-  };
+  const plan = stepperPlan(o, splits);
   let stepper: Stepper | undefined;
   try {
     stepper =
@@ -125,30 +102,11 @@ export async function trainVae(
     const { stoppedEarly, aborted } = await fitLoop(o, splits, run, stepper, callbacks);
     // Stopped inside an epoch: keep its steps, so that --resume continues from there.
     if (aborted) await saveRun(o.out, run, stepper.sync());
-    const test = await evaluate(run.nets.encoder, run.nets.decoder, splits.data.test, splits.data.shape, {
-      batchSize: 500,
-      likelihood: run.likelihood,
-      ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
-      seed: deriveSeed(o.seed, 0x7e57),
-      iw: o.evalIw,
-      iwLimit: o.evalIwLimit,
-    });
-    const card = buildCard({
-      options: o,
-      datasetName: splits.data.name,
-      inputShape: splits.data.shape,
+    const card = await testAndCard(o, splits, run, {
       backend,
       workers,
-      history: run.history,
-      epochsDone: run.epochsDone,
-      globalStep: run.globalStep,
-      trainExamples: splits.fitRows.length,
-      valExamples: splits.val?.count ?? 0,
       stoppedEarly,
-      logVariance: await readLogVariance(run),
-      test,
-      normalization: splits.normalization,
-      packageVersion: PACKAGE_VERSION,
+      test: splits.data.test,
     });
     await writeCard(o.out, card);
     return { card, networks: run.nets, backend, history: run.history, aborted };

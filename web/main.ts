@@ -238,7 +238,7 @@ const context: AppContext = {
   trainedOn: undefined,
 };
 
-/** A panel's code, imported and wired the first time `get` is called (later calls share it). */
+/** Loads a panel's code and wires it the first time the returned function is called; later calls share it. */
 function lazyPanel<M>(load: () => Promise<M>, wire: (m: M) => void): () => Promise<M> {
   let loaded: Promise<M> | undefined;
   return () => {

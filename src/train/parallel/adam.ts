@@ -89,38 +89,3 @@ export function adamWeightsFrom(
     ...part(state.secondMoment, 'v'),
   ];
 }
-
-/**
- * Adam over parameters [lo, hi): the gradient is the mean of the W slots, summed in slot order so
- * that every worker would compute the same float for the same index.
- */
-export function adamShare(
-  slots: Float32Array,
-  W: number,
-  P: number,
-  lo: number,
-  hi: number,
-  m: Float32Array,
-  v: Float32Array,
-  weights: Float32Array,
-  lr: number,
-  t: number,
-): void {
-  const { beta1, beta2, epsilon } = ADAM;
-  const step = lr / (1 - beta1 ** t);
-  const c2 = 1 / (1 - beta2 ** t);
-  const inv = 1 / W;
-  const g0 = slots.subarray(0, P);
-  const g1 = W > 1 ? slots.subarray(P, 2 * P) : g0;
-  for (let i = lo; i < hi; i++) {
-    let g = g0[i] as number;
-    if (W === 2) g += g1[i] as number;
-    else for (let w = 1; w < W; w++) g += slots[w * P + i] as number;
-    g *= inv;
-    const mi = beta1 * (m[i] as number) + (1 - beta1) * g;
-    const vi = beta2 * (v[i] as number) + (1 - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    weights[i] = (weights[i] as number) - (step * mi) / (Math.sqrt(vi * c2) + epsilon);
-  }
-}

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SharedState } from './adam.js';
+import { type AdamMemory, adamViews, createAdamMemory } from './adam-wasm.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 
 export type { SharedState } from './adam.js';
@@ -55,19 +56,14 @@ export class WorkerPool {
   private failure: Error | undefined;
   private readonly rejecters = new Set<(e: Error) => void>();
 
-  private constructor(workers: Worker[], setup: Omit<WorkerSetup, 'index'>) {
+  private constructor(workers: Worker[], setup: Omit<WorkerSetup, 'index'>, memory: AdamMemory) {
     this.workers = workers;
     this.size = workers.length;
     this.control = new Int32Array(setup.control);
     this.rows = new Uint32Array(setup.rows);
     this.params = new Float64Array(setup.stepParams);
     this.losses = new Float64Array(setup.losses);
-    this.shared = {
-      weights: new Float32Array(setup.weights),
-      firstMoment: new Float32Array(setup.firstMoment),
-      secondMoment: new Float32Array(setup.secondMoment),
-      t: 0,
-    };
+    this.shared = { ...adamViews(memory), t: 0 };
     for (const w of workers) {
       w.on('message', (m: FromWorker) => this.receive(w, m));
       w.on('error', (e) => this.fail(e));
@@ -92,6 +88,7 @@ export class WorkerPool {
       new Float32Array(images).set(plan.images);
     }
     const W = plan.workers;
+    const memory = createAdamMemory(parameters, W, true, initial);
     const setup: Omit<WorkerSetup, 'index'> = {
       ...plan,
       images,
@@ -99,16 +96,10 @@ export class WorkerPool {
       rows: new SharedArrayBuffer(4 * plan.batchSize),
       stepParams: new SharedArrayBuffer(24),
       losses: new SharedArrayBuffer(16 * W),
-      grads: new SharedArrayBuffer(4 * parameters * W),
-      weights: new SharedArrayBuffer(4 * parameters),
-      firstMoment: new SharedArrayBuffer(4 * parameters),
-      secondMoment: new SharedArrayBuffer(4 * parameters),
+      adam: memory.memory,
     };
-    new Float32Array(setup.weights).set(initial.weights);
-    new Float32Array(setup.firstMoment).set(initial.firstMoment);
-    new Float32Array(setup.secondMoment).set(initial.secondMoment);
     const workers = Array.from({ length: W }, (_, index) => spawnWorker({ ...setup, index }));
-    const pool = new WorkerPool(workers, setup);
+    const pool = new WorkerPool(workers, setup, memory);
     pool.shared.t = initial.t;
     try {
       const ready = await pool.all('ready');

@@ -25,13 +25,11 @@ export interface WorkerSetup {
   stepParams: SharedArrayBuffer;
   /** Float64 [objective, negElbo] per worker. */
   losses: SharedArrayBuffer;
-  /** Float32 gradient slots, one per worker, each as long as all parameters together. */
-  grads: SharedArrayBuffer;
-  /** Float32 parameters, all variables end to end: the one copy every worker reads after each step. */
-  weights: SharedArrayBuffer;
-  /** Float32 Adam first and second moments, laid out like `weights`. */
-  firstMoment: SharedArrayBuffer;
-  secondMoment: SharedArrayBuffer;
+  /**
+   * Shared WebAssembly memory (adam-wasm.ts): one float32 gradient slot per worker, then the
+   * parameters (the one copy every worker reads after each step) and Adam's two moments.
+   */
+  adam: WebAssembly.Memory;
 }
 
 /** Messages from the coordinator to a worker. */

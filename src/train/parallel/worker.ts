@@ -13,7 +13,7 @@ import { selectBackend } from '../backend.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { buildVae } from '../model.js';
 import { flattenGradients, lossAndGrads, trainableVariables } from '../step.js';
-import { adamShare } from './adam.js';
+import { adamKernel, adamViews, attachAdamMemory, gradientSlot } from './adam-wasm.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
@@ -54,19 +54,15 @@ async function start(): Promise<void> {
   const rows = new Uint32Array(setup.rows);
   const params = new Float64Array(setup.stepParams);
   const losses = new Float64Array(setup.losses);
-  const slots = new Float32Array(setup.grads);
-  const weights = new Float32Array(setup.weights);
-  const m = new Float32Array(setup.firstMoment);
-  const v = new Float32Array(setup.secondMoment);
-  if (slots.length !== W * P || weights.length !== P) {
-    throw new Error(
-      `shared buffers hold ${slots.length} and ${weights.length} floats, expected ${W * P} and ${P}`,
-    );
-  }
+  const memory = attachAdamMemory(setup.adam, P, W);
+  const slot = gradientSlot(memory, setup.index);
+  const { weights } = adamViews(memory);
+  const adam = adamKernel(memory);
   const batch = new Float32Array(share * D);
-  // This worker's share of the parameters for the update.
-  const lo = Math.floor((setup.index * P) / W);
-  const hi = Math.floor(((setup.index + 1) * P) / W);
+  // This worker's share of the parameters for the update, on 16-byte boundaries for the SIMD lanes.
+  const boundary = (i: number) => (i === W ? P : 4 * Math.floor((i * P) / W / 4));
+  const lo = boundary(setup.index);
+  const hi = boundary(setup.index + 1);
 
   const loadWeights = () => {
     let offset = 0;
@@ -94,7 +90,7 @@ async function start(): Promise<void> {
         deriveSeed(seed, setup.index),
       ) as tf.Tensor2D;
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
-      flattenGradients(r.grads, variables, slots, setup.index * P);
+      flattenGradients(r.grads, variables, slot);
       losses[2 * setup.index] = r.objective.dataSync()[0] as number;
       losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
     });
@@ -102,7 +98,7 @@ async function start(): Promise<void> {
     Atomics.notify(control, 0);
     barrier(control, 0, W);
     // Adam over this worker's share, with the gradient averaged over the slots in a fixed order.
-    adamShare(slots, W, P, lo, hi, m, v, weights, setup.learningRate, t);
+    adam(lo, hi, setup.learningRate, t);
     Atomics.add(control, 1, 1);
     Atomics.notify(control, 1);
     barrier(control, 1, W);

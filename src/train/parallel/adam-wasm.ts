@@ -1,0 +1,353 @@
+/**
+ * Adam as a small WebAssembly SIMD function over a WebAssembly.Memory, for both steppers (shared by
+ * the data-parallel workers, private on the main thread). JavaScript's Adam (adam.ts) spends ~6 ns per parameter on its scalar square root and
+ * division; four lanes at a time in float32 it is several times faster, and it runs once per
+ * parameter per step. The module is assembled here, byte by byte, so the package ships no binary.
+ *
+ * The rule is adam.ts's, in float32, in the same order of operations:
+ *   g = (slot_0 + … + slot_{W−1}) · (1/W); m ← β1·m + (1−β1)·g; v ← β2·v + ((1−β2)·g)·g;
+ *   w ← w − (step·m) / (√(v·c2) + ε),   step = lr / (1 − β1^t), c2 = 1 / (1 − β2^t).
+ * Every lane and the scalar tail round each operation to float32 (IEEE), so any split of the
+ * parameters gives the same bits.
+ */
+import { ADAM } from './adam.js';
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const f32Bytes = (x: number) => [...new Uint8Array(new Float32Array([x]).buffer)];
+
+// Instructions used below.
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const tee = (i: number) => [0x22, ...uleb(i)];
+const i32c = (n: number) => [0x41, ...sleb(n)];
+const f32c = (x: number) => [0x43, ...f32Bytes(x)];
+const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
+const v128Load = simd(0x00, 4, 0);
+const v128Store = simd(0x0b, 4, 0);
+const f32Load = [0x2a, 2, 0];
+const f32Store = [0x38, 2, 0];
+const OP = {
+  i32Add: 0x6a,
+  i32And: 0x71,
+  i32GeU: 0x4f,
+  i32Shl: 0x74,
+  f32Sqrt: 0x91,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+  f32Div: 0x95,
+};
+const X4 = { splat: 0x13, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7 };
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = 0x0b;
+const br = (depth: number) => [0x0c, depth];
+const brIf = (depth: number) => [0x0d, depth];
+
+// Parameters: slots, slot stride in bytes, slot count W, m, v, w (byte offsets), count, step, c2, 1/W.
+const [SLOTS, STRIDE, W, M, V, WEIGHTS, COUNT, STEP, C2, INV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+// Locals: byte offset, end of the vector part, end of all, slot pointer, slot counter; then the
+// float32 and v128 working values.
+const [AT, END4, END1, PTR, K, G, MI, VI, GX, MX, VX] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+// Splatted constants, v128 locals 21…28: inv, β1, 1−β1, β2, 1−β2, step, c2, ε.
+const [SINV, SB1, SA1, SB2, SA2, SSTEP, SC2, SEPS] = [21, 22, 23, 24, 25, 26, 27, 28];
+
+/**
+ * One element (`width` 1, f32) or four (`width` 4, v128) of the update at byte offset AT.
+ * `x4` picks the lane op for width 4 and the scalar op for width 1.
+ */
+function update(width: 1 | 4): number[] {
+  const vector = width === 4;
+  const load = vector ? v128Load : f32Load;
+  const store = vector ? v128Store : f32Store;
+  const op = (lane: keyof typeof X4, scalar: number) => (vector ? simd(X4[lane]) : [scalar]);
+  const [g, mi, vi] = vector ? [GX, MX, VX] : [G, MI, VI];
+  const k = (splat: number, value: number) => (vector ? get(splat) : f32c(value));
+  const { beta1, beta2, epsilon } = ADAM;
+  const at = (base: number) => [...get(base), ...get(AT), OP.i32Add];
+  return [
+    // g = Σ slots, in slot order.
+    ...at(SLOTS),
+    ...set(PTR),
+    ...get(PTR),
+    ...load,
+    ...set(g),
+    ...i32c(1),
+    ...set(K),
+    ...BLOCK,
+    ...LOOP,
+    ...get(K),
+    ...get(W),
+    OP.i32GeU,
+    ...brIf(1),
+    ...get(PTR),
+    ...get(STRIDE),
+    OP.i32Add,
+    ...set(PTR),
+    ...get(g),
+    ...get(PTR),
+    ...load,
+    ...op('add', OP.f32Add),
+    ...set(g),
+    ...get(K),
+    ...i32c(1),
+    OP.i32Add,
+    ...set(K),
+    ...br(0),
+    END,
+    END,
+    // g ·= 1/W
+    ...get(g),
+    ...(vector ? get(SINV) : get(INV)),
+    ...op('mul', OP.f32Mul),
+    ...set(g),
+    // m = β1·m + (1−β1)·g
+    ...at(M),
+    ...k(SB1, beta1),
+    ...at(M),
+    ...load,
+    ...op('mul', OP.f32Mul),
+    ...k(SA1, 1 - beta1),
+    ...get(g),
+    ...op('mul', OP.f32Mul),
+    ...op('add', OP.f32Add),
+    ...tee(mi),
+    ...store,
+    // v = β2·v + ((1−β2)·g)·g
+    ...at(V),
+    ...k(SB2, beta2),
+    ...at(V),
+    ...load,
+    ...op('mul', OP.f32Mul),
+    ...k(SA2, 1 - beta2),
+    ...get(g),
+    ...op('mul', OP.f32Mul),
+    ...get(g),
+    ...op('mul', OP.f32Mul),
+    ...op('add', OP.f32Add),
+    ...tee(vi),
+    ...store,
+    // w = w − (step·m) / (√(v·c2) + ε)
+    ...at(WEIGHTS),
+    ...at(WEIGHTS),
+    ...load,
+    ...(vector ? get(SSTEP) : get(STEP)),
+    ...get(mi),
+    ...op('mul', OP.f32Mul),
+    ...get(vi),
+    ...(vector ? get(SC2) : get(C2)),
+    ...op('mul', OP.f32Mul),
+    ...op('sqrt', OP.f32Sqrt),
+    ...k(SEPS, epsilon),
+    ...op('add', OP.f32Add),
+    ...op('div', OP.f32Div),
+    ...op('sub', OP.f32Sub),
+    ...store,
+  ];
+}
+
+/** A loop over byte offsets AT < `endLocal` in steps of `width` floats. */
+function loop(width: 1 | 4, endLocal: number): number[] {
+  return [
+    ...BLOCK,
+    ...LOOP,
+    ...get(AT),
+    ...get(endLocal),
+    OP.i32GeU,
+    ...brIf(1),
+    ...update(width),
+    ...get(AT),
+    ...i32c(4 * width),
+    OP.i32Add,
+    ...set(AT),
+    ...br(0),
+    END,
+    END,
+  ];
+}
+
+function splat(from: number[], local: number): number[] {
+  return [...from, ...simd(X4.splat), ...set(local)];
+}
+
+/** The module's bytes: imports env.memory (`pages` pages, shared or not) and exports `adam`. */
+function moduleBytes(pages: number, shared: boolean): Uint8Array<ArrayBuffer> {
+  const { beta1, beta2, epsilon } = ADAM;
+  const params = [I32, I32, I32, I32, I32, I32, I32, F32, F32, F32];
+  const body = [
+    // Locals: 5 i32, 3 f32, 3 + 8 v128.
+    ...vec([
+      [5, I32],
+      [3, F32],
+      [11, V128],
+    ]),
+    ...splat(get(INV), SINV),
+    ...splat(f32c(beta1), SB1),
+    ...splat(f32c(1 - beta1), SA1),
+    ...splat(f32c(beta2), SB2),
+    ...splat(f32c(1 - beta2), SA2),
+    ...splat(get(STEP), SSTEP),
+    ...splat(get(C2), SC2),
+    ...splat(f32c(epsilon), SEPS),
+    // END1 = 4·count; END4 = 4·(count & ~3)
+    ...get(COUNT),
+    ...i32c(2),
+    OP.i32Shl,
+    ...set(END1),
+    ...get(COUNT),
+    ...i32c(-4),
+    OP.i32And,
+    ...i32c(2),
+    OP.i32Shl,
+    ...set(END4),
+    ...loop(4, END4),
+    ...loop(1, END1),
+    END,
+  ];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), ...vec([])]])),
+    ...section(
+      2,
+      vec([[...name('env'), ...name('memory'), 0x02, shared ? 0x03 : 0x01, ...uleb(pages), ...uleb(pages)]]),
+    ),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('adam'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+}
+
+/** Float32 arrays inside one WebAssembly.Memory: `slots` gradient slots, then the weights and both moments. */
+export interface AdamMemory {
+  memory: WebAssembly.Memory;
+  /** Number of parameters. */
+  parameters: number;
+  /** Number of gradient slots (workers). */
+  slots: number;
+}
+
+/** Floats between the starts of consecutive arrays: the parameter count rounded up to 4 (16 bytes). */
+const strideOf = (parameters: number) => Math.ceil(parameters / 4) * 4;
+const bytesOf = (parameters: number, slots: number) => 4 * strideOf(parameters) * (slots + 3);
+
+/**
+ * A memory for `slots` gradient slots and the weights and two moments of `parameters`, holding
+ * `initial` (weights and moments). `shared` makes it a SharedArrayBuffer that worker threads attach to.
+ */
+export function createAdamMemory(
+  parameters: number,
+  slots: number,
+  shared: boolean,
+  initial?: { weights: Float32Array; firstMoment: Float32Array; secondMoment: Float32Array },
+): AdamMemory {
+  const pages = Math.max(1, Math.ceil(bytesOf(parameters, slots) / 65_536));
+  const a = {
+    memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared }),
+    parameters,
+    slots,
+  };
+  if (initial) {
+    const views = adamViews(a);
+    views.weights.set(initial.weights);
+    views.firstMoment.set(initial.firstMoment);
+    views.secondMoment.set(initial.secondMoment);
+  }
+  return a;
+}
+
+/** `memory` (made by createAdamMemory in another thread) as the AdamMemory of `parameters` and `slots`. */
+export function attachAdamMemory(memory: WebAssembly.Memory, parameters: number, slots: number): AdamMemory {
+  const needed = bytesOf(parameters, slots);
+  if (memory.buffer.byteLength < needed) {
+    throw new RangeError(
+      `adam memory: ${parameters} parameters in ${slots} slots need ${needed} bytes, the memory has ${memory.buffer.byteLength}`,
+    );
+  }
+  return { memory, parameters, slots };
+}
+
+/** The weights and moments of an AdamMemory, as views (no copies). */
+export function adamViews(a: AdamMemory): {
+  weights: Float32Array;
+  firstMoment: Float32Array;
+  secondMoment: Float32Array;
+} {
+  return {
+    weights: gradientSlot(a, a.slots),
+    firstMoment: gradientSlot(a, a.slots + 1),
+    secondMoment: gradientSlot(a, a.slots + 2),
+  };
+}
+
+/** The array at position `index` of an AdamMemory: gradient slot `index` below `slots`, a view. */
+export function gradientSlot(a: AdamMemory, index: number): Float32Array {
+  return new Float32Array(a.memory.buffer, 4 * strideOf(a.parameters) * index, a.parameters);
+}
+
+/**
+ * Compiles the Adam function for `a` (under 1 KB, synchronously, which browsers allow on the main
+ * thread for modules this small). The returned function updates parameters [lo, hi) from the mean of
+ * all slots, at step `t` (1-based) with rate `lr`.
+ */
+export function adamKernel(a: AdamMemory): (lo: number, hi: number, lr: number, t: number) => void {
+  const buffer = a.memory.buffer;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
+  const instance = new WebAssembly.Instance(
+    new WebAssembly.Module(moduleBytes(buffer.byteLength / 65_536, shared)),
+    {
+      env: { memory: a.memory },
+    },
+  );
+  const adam = instance.exports.adam as (...args: number[]) => void;
+  const stride = 4 * strideOf(a.parameters);
+  return (lo, hi, lr, t) => {
+    if (!(0 <= lo && lo <= hi && hi <= a.parameters)) {
+      throw new RangeError(`adam: expected 0 ≤ lo ≤ hi ≤ ${a.parameters}, got lo ${lo}, hi ${hi}`);
+    }
+    const step = lr / (1 - ADAM.beta1 ** t);
+    const c2 = 1 / (1 - ADAM.beta2 ** t);
+    const at = 4 * lo;
+    adam(
+      at,
+      stride,
+      a.slots,
+      stride * (a.slots + 1) + at,
+      stride * (a.slots + 2) + at,
+      stride * a.slots + at,
+      hi - lo,
+      step,
+      c2,
+      1 / a.slots,
+    );
+  };
+}

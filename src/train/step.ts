@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { isSeedMlp, mlpLossAndGrads } from './mlp-grad.js';
 import type { VaeNetworks } from './model.js';
 import { applyForTraining, splitMoments } from './model.js';
@@ -99,17 +100,31 @@ export async function readStep(
   }
 }
 
-/** Copies every gradient, in the order of `variables`, into one flat array. */
+/**
+ * Copies every gradient, in the order of `variables`, into one flat array. `read` gives a tensor's
+ * values; by default `dataSync()`, which copies them out of the backend first. On the wasm backend,
+ * `wasmHeapView` reads them in place, saving that copy.
+ */
 export function flattenGradients(
   grads: tf.NamedTensorMap,
   variables: readonly tf.Variable[],
   out: Float32Array,
   offset = 0,
+  read: (t: tf.Tensor) => Float32Array = (t) => t.dataSync() as Float32Array,
 ): void {
   let at = offset;
   for (const v of variables) {
-    const g = (grads[v.name] as tf.Tensor).dataSync() as Float32Array;
+    const g = read(grads[v.name] as tf.Tensor);
     out.set(g, at);
     at += g.length;
   }
+}
+
+/**
+ * A view of a float32 tensor's values inside the wasm backend's memory (no copy), valid until the
+ * next tfjs operation may grow that memory. Only for the wasm backend.
+ */
+export function wasmHeapView(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as BackendWasm;
+  return backend.typedArrayFromHeap(t) as Float32Array;
 }

@@ -12,7 +12,7 @@ import { deriveSeed } from '../../core/random.js';
 import { selectBackend } from '../backend.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { buildVae } from '../model.js';
-import { flattenGradients, lossAndGrads, trainableVariables } from '../step.js';
+import { flattenGradients, lossAndGrads, trainableVariables, wasmHeapView } from '../step.js';
 import { adamKernel, adamViews, attachAdamMemory, gradientSlot } from './adam-wasm.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 
@@ -90,7 +90,7 @@ async function start(): Promise<void> {
         deriveSeed(seed, setup.index),
       ) as tf.Tensor2D;
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
-      flattenGradients(r.grads, variables, slot);
+      flattenGradients(r.grads, variables, slot, 0, wasmHeapView);
       losses[2 * setup.index] = r.objective.dataSync()[0] as number;
       losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
     });

@@ -18,7 +18,7 @@ import type { EpochReport, TrainOptions } from '../options.js';
 import { adamWeightsFrom, type SharedState } from '../parallel/adam.js';
 import type { RunState } from './run-state.js';
 import type { RunSplits } from './splits.js';
-import type { Stepper } from './stepper.js';
+import type { StepLosses, Stepper } from './stepper.js';
 
 /** What an epoch callback is given once an epoch ends. */
 export interface EpochEnd {
@@ -100,6 +100,13 @@ interface LoopClock {
   runStartStep: number;
 }
 
+/** A posted step: its number within the epoch, its KL weight and its result to come. */
+interface Posted {
+  s: number;
+  beta: number;
+  result: Promise<StepLosses>;
+}
+
 async function runEpoch(
   epoch: number,
   o: TrainOptions,
@@ -120,41 +127,60 @@ async function runEpoch(
   };
   // A run stopped inside this epoch resumes at its next step.
   const first = Math.max(0, run.globalStep - (epoch - 1) * clock.stepsPerEpoch);
-  for (let s = first; s < clock.stepsPerEpoch && run.globalStep < clock.stopAt; s++) {
-    if (o.signal?.aborted) {
-      sums.aborted = true;
-      break;
+  const end = Math.min(clock.stepsPerEpoch, first + clock.stopAt - run.globalStep);
+  // Steps are posted ahead of the one awaited when the stepper allows it; each takes the global step
+  // number (its noise and β) it will have once the ones before it are counted.
+  const posted: Posted[] = [];
+  let next = first;
+  const post = () => {
+    for (let i = 0; i < o.batchSize; i++)
+      rows[i] = fitRows[order[next * o.batchSize + i] as number] as number;
+    const global = run.globalStep + posted.length;
+    const beta = betaAt(global, o.beta, clock.warmupSteps);
+    posted.push({ s: next, beta, result: stepper.step(rows, deriveSeed(o.seed, 0x5e9, global), beta) });
+    next++;
+  };
+  const canPost = () => next < end && !o.signal?.aborted;
+  const ahead = stepper.lookahead ?? 0;
+  try {
+    while (posted.length > 0 || canPost()) {
+      while (posted.length <= ahead && canPost()) post();
+      const { s, beta, result: pending } = posted.shift() as Posted;
+      const result = await pending;
+      if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
+        const where = o.out ? ` in ${modelFilePath(o.out, MODEL_FILES.tfjs)}` : '';
+        const kept =
+          run.epochsDone > 0
+            ? `the checkpoint of epoch ${run.epochsDone} is kept${where}`
+            : 'no checkpoint was written yet';
+        throw new DataError(
+          `cannot train: the loss became ${result.objective} at epoch ${epoch}, step ${s + 1}; ${kept}. Try a lower learning rate.`,
+        );
+      }
+      sums.beta = beta;
+      sums.negElbo += result.negElbo;
+      sums.objective += result.objective;
+      sums.steps++;
+      run.globalStep++;
+      const elapsedSec = (performance.now() - clock.runStart) / 1000;
+      const examplesPerSec = ((run.globalStep - clock.runStartStep) * o.batchSize) / elapsedSec;
+      o.onStep?.({
+        epoch,
+        epochs: o.epochs,
+        step: s + 1,
+        stepsPerEpoch: clock.stepsPerEpoch,
+        loss: result.negElbo,
+        examplesPerSec,
+        elapsedSec,
+        etaSec: ((clock.stopAt - run.globalStep) * o.batchSize) / examplesPerSec,
+      });
     }
-    for (let i = 0; i < o.batchSize; i++) rows[i] = fitRows[order[s * o.batchSize + i] as number] as number;
-    sums.beta = betaAt(run.globalStep, o.beta, clock.warmupSteps);
-    const result = await stepper.step(rows, deriveSeed(o.seed, 0x5e9, run.globalStep), sums.beta);
-    if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
-      const where = o.out ? ` in ${modelFilePath(o.out, MODEL_FILES.tfjs)}` : '';
-      const kept =
-        run.epochsDone > 0
-          ? `the checkpoint of epoch ${run.epochsDone} is kept${where}`
-          : 'no checkpoint was written yet';
-      throw new DataError(
-        `cannot train: the loss became ${result.objective} at epoch ${epoch}, step ${s + 1}; ${kept}. Try a lower learning rate.`,
-      );
-    }
-    sums.negElbo += result.negElbo;
-    sums.objective += result.objective;
-    sums.steps++;
-    run.globalStep++;
-    const elapsedSec = (performance.now() - clock.runStart) / 1000;
-    const examplesPerSec = ((run.globalStep - clock.runStartStep) * o.batchSize) / elapsedSec;
-    o.onStep?.({
-      epoch,
-      epochs: o.epochs,
-      step: s + 1,
-      stepsPerEpoch: clock.stepsPerEpoch,
-      loss: result.negElbo,
-      examplesPerSec,
-      elapsedSec,
-      etaSec: ((clock.stopAt - run.globalStep) * o.batchSize) / examplesPerSec,
-    });
+  } finally {
+    // Steps still posted when the loop throws are abandoned with the run; their failures are not news.
+    for (const p of posted) p.result.catch(() => {});
   }
+  // The signal stopped the epoch before its end: every step posted was counted, so a resume continues here.
+  sums.aborted = next < end;
   return sums;
 }
 

@@ -7,6 +7,9 @@ import type { StepLosses, Stepper, StepperPlan } from './stepper.js';
 
 /** Steps spread over worker threads that hold the weights in shared memory. */
 export class PoolStepper implements Stepper {
+  /** The workers start the next step as soon as the current one ends, while this thread reads its result. */
+  readonly lookahead = 1;
+
   private constructor(
     private readonly pool: WorkerPool,
     private readonly run: RunState,

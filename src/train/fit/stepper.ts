@@ -24,8 +24,16 @@ export type { StepLosses } from '../step.js';
 
 /** Runs training steps and hands back the state they reached. */
 export interface Stepper {
-  /** One step on the training rows `rows`, with the noise of `seed` and KL weight `beta`. */
+  /**
+   * One step on the training rows `rows`, with the noise of `seed` and KL weight `beta`. `rows` is
+   * read before the call returns, so the caller may reuse it.
+   */
   step(rows: Uint32Array, seed: number, beta: number): Promise<StepLosses>;
+  /**
+   * How many more steps may be posted while one is awaited (each runs after the one before);
+   * 0 or absent: await each step before posting the next.
+   */
+  readonly lookahead?: number;
   /** Brings the main thread's variables up to date and returns the weights and Adam state. */
   sync(): SharedState;
   close(): Promise<void>;

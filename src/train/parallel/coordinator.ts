@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SharedState } from './adam.js';
 import { type AdamMemory, adamViews, createAdamMemory } from './adam-wasm.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
+import { CONTROL, type FromWorker, STEP_SLOTS, type WorkerSetup } from './protocol.js';
 
 export type { SharedState } from './adam.js';
 
@@ -47,25 +47,41 @@ function spawnWorker(workerData: WorkerSetup): Worker {
 export class WorkerPool {
   readonly size: number;
   private readonly workers: Worker[];
+  private readonly batchSize: number;
   private readonly control: Int32Array;
   private readonly rows: Uint32Array;
   private readonly params: Float64Array;
   private readonly losses: Float64Array;
   private readonly shared: SharedState;
-  private readonly waiting = new Map<Worker, { type: string; resolve: (m: FromWorker) => void }>();
+  /** Steps posted, and the highest step whose result was handed back. */
+  private posted = 0;
+  private completed = 0;
+  private readonly ready: FromWorker[] = [];
+  private readonly readyAll: Promise<void>;
+  private resolveReady: () => void = () => {};
   private failure: Error | undefined;
-  private readonly rejecters = new Set<(e: Error) => void>();
+  /** Rejects when a worker fails, so that waits end. */
+  private readonly failed: Promise<never>;
+  private rejectFailed: (error: Error) => void = () => {};
 
   private constructor(workers: Worker[], setup: Omit<WorkerSetup, 'index'>, memory: AdamMemory) {
     this.workers = workers;
     this.size = workers.length;
+    this.batchSize = setup.batchSize;
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    this.failed.catch(() => {});
+    this.readyAll = new Promise<void>((resolve) => {
+      this.resolveReady = resolve;
+    });
     this.control = new Int32Array(setup.control);
     this.rows = new Uint32Array(setup.rows);
     this.params = new Float64Array(setup.stepParams);
     this.losses = new Float64Array(setup.losses);
     this.shared = { ...adamViews(memory), t: 0 };
     for (const w of workers) {
-      w.on('message', (m: FromWorker) => this.receive(w, m));
+      w.on('message', (m: FromWorker) => this.receive(m));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`training worker exited with code ${code}`));
@@ -92,18 +108,18 @@ export class WorkerPool {
     const setup: Omit<WorkerSetup, 'index'> = {
       ...plan,
       images,
-      control: new SharedArrayBuffer(8),
-      rows: new SharedArrayBuffer(4 * plan.batchSize),
-      stepParams: new SharedArrayBuffer(24),
-      losses: new SharedArrayBuffer(16 * W),
+      control: new SharedArrayBuffer(4 * CONTROL.length),
+      rows: new SharedArrayBuffer(4 * plan.batchSize * STEP_SLOTS),
+      stepParams: new SharedArrayBuffer(8 * 3 * STEP_SLOTS),
+      losses: new SharedArrayBuffer(8 * 2 * W * STEP_SLOTS),
       adam: memory.memory,
     };
     const workers = Array.from({ length: W }, (_, index) => spawnWorker({ ...setup, index }));
     const pool = new WorkerPool(workers, setup, memory);
     pool.shared.t = initial.t;
     try {
-      const ready = await pool.all('ready');
-      for (const m of ready) {
+      await pool.allReady();
+      for (const m of pool.ready) {
         if (m.type === 'ready' && m.parameters !== parameters) {
           throw new Error(`a training worker built ${m.parameters} parameters, expected ${parameters}`);
         }
@@ -115,22 +131,33 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Runs one step on the batch `rows` (indices into the shared images); returns the batch means. */
+  /**
+   * Posts one step on the batch `rows` (indices into the shared images) and resolves to its batch
+   * means once it is done. A second step may be posted before the first resolves: the workers start
+   * it as soon as the first ends, without waiting for this thread. More than two at once is refused.
+   */
   async step(rows: Uint32Array, seed: number, beta: number): Promise<{ objective: number; negElbo: number }> {
-    this.rows.set(rows);
+    if (this.failure) throw this.failure;
+    const k = this.posted + 1;
+    if (k - this.completed > STEP_SLOTS) {
+      throw new RangeError(
+        `step: ${STEP_SLOTS} steps are already running, wait for one before posting another`,
+      );
+    }
+    const slot = (k - 1) % STEP_SLOTS;
+    this.rows.set(rows, slot * this.batchSize);
     this.shared.t += 1;
-    this.params[0] = seed;
-    this.params[1] = beta;
-    this.params[2] = this.shared.t;
-    Atomics.store(this.control, 0, 0);
-    Atomics.store(this.control, 1, 0);
-    this.broadcast({ type: 'step' });
-    await this.all('stepped');
+    this.params.set([seed, beta, this.shared.t], 3 * slot);
+    this.posted = k;
+    Atomics.store(this.control, CONTROL.POSTED, k);
+    Atomics.notify(this.control, CONTROL.POSTED);
+    await this.until(CONTROL.DONE, this.size * k);
+    this.completed = Math.max(this.completed, k);
     let objective = 0;
     let negElbo = 0;
     for (let w = 0; w < this.size; w++) {
-      objective += this.losses[2 * w] as number;
-      negElbo += this.losses[2 * w + 1] as number;
+      objective += this.losses[2 * (slot * this.size + w)] as number;
+      negElbo += this.losses[2 * (slot * this.size + w) + 1] as number;
     }
     return { objective: objective / this.size, negElbo: negElbo / this.size };
   }
@@ -147,49 +174,36 @@ export class WorkerPool {
 
   /** Stops every worker. */
   async close(): Promise<void> {
+    Atomics.store(this.control, CONTROL.POSTED, -1);
+    Atomics.notify(this.control, CONTROL.POSTED);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private broadcast(message: ToWorker): void {
-    for (const w of this.workers) w.postMessage(message);
+  /** Waits until every worker has said it is ready, or one fails. */
+  private allReady(): Promise<void> {
+    return Promise.race([this.readyAll, this.failed]);
   }
 
-  private all(type: FromWorker['type']): Promise<FromWorker[]> {
-    return Promise.all(this.workers.map((w) => this.expect(w, type)));
-  }
-
-  private expect(worker: Worker, type: FromWorker['type']): Promise<FromWorker> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const rejecter = (e: Error) => reject(e);
-      this.rejecters.add(rejecter);
-      this.waiting.set(worker, {
-        type,
-        resolve: (m) => {
-          this.rejecters.delete(rejecter);
-          resolve(m);
-        },
-      });
-    });
-  }
-
-  private receive(worker: Worker, message: FromWorker): void {
-    if (message.type === 'error') {
-      this.fail(new Error(`training worker failed: ${message.message}`));
-      return;
+  /** Waits, without blocking this thread, until `control[index]` reaches `target` or a worker fails. */
+  private async until(index: number, target: number): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const value = Atomics.load(this.control, index);
+      if (value >= target) return;
+      const wait = Atomics.waitAsync(this.control, index, value);
+      if (wait.async) await Promise.race([wait.value, this.failed]);
     }
-    const waiter = this.waiting.get(worker);
-    if (waiter && waiter.type === message.type) {
-      this.waiting.delete(worker);
-      waiter.resolve(message);
-    }
+  }
+
+  private receive(message: FromWorker): void {
+    if (message.type === 'error') this.fail(new Error(`training worker failed: ${message.message}`));
+    else if (this.ready.push(message) === this.size) this.resolveReady();
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const reject of this.rejecters) reject(error);
-    this.rejecters.clear();
+    this.rejectFailed(error);
     for (const w of this.workers) void w.terminate();
   }
 }

@@ -14,15 +14,17 @@ import type { LikelihoodSpec } from '../elbo.js';
 import { buildVae } from '../model.js';
 import { flattenGradients, lossAndGrads, trainableVariables, wasmHeapView } from '../step.js';
 import { adamKernel, adamViews, attachAdamMemory, gradientSlot } from './adam-wasm.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
+import { CONTROL, type FromWorker, STEP_SLOTS, type WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 const send = (message: FromWorker) => port.postMessage(message);
 
-/** Waits until `control[slot]` reaches `target`. */
-function barrier(control: Int32Array, slot: number, target: number): void {
+/** Adds this worker to the counter `control[slot]`, then waits until it reaches `target`. */
+function arrive(control: Int32Array, slot: number, target: number): void {
+  Atomics.add(control, slot, 1);
+  Atomics.notify(control, slot);
   for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
     Atomics.wait(control, slot, v);
 }
@@ -73,13 +75,16 @@ async function start(): Promise<void> {
     });
   };
 
-  const step = () => {
-    const first = setup.index * share;
+  /** Runs step k (1-based) of this pool from its slot; returns once the new weights are loaded. */
+  const step = (k: number) => {
+    const slotOf = (k - 1) % STEP_SLOTS;
+    const first = slotOf * setup.batchSize + setup.index * share;
     for (let i = 0; i < share; i++) {
       const row = rows[first + i] as number;
       batch.set(images.subarray(row * D, (row + 1) * D), i * D);
     }
-    const [seed = 0, beta = 1, t = 1] = params;
+    const [seed = 0, beta = 1, t = 1] = params.subarray(3 * slotOf, 3 * slotOf + 3);
+    const out = 2 * (slotOf * W + setup.index);
     tf.tidy(() => {
       const x = tf.tensor(batch, [share, ...shape]);
       const eps = tf.randomNormal(
@@ -91,34 +96,31 @@ async function start(): Promise<void> {
       ) as tf.Tensor2D;
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
       flattenGradients(r.grads, variables, slot, 0, wasmHeapView);
-      losses[2 * setup.index] = r.objective.dataSync()[0] as number;
-      losses[2 * setup.index + 1] = r.negElbo.dataSync()[0] as number;
+      losses[out] = r.objective.dataSync()[0] as number;
+      losses[out + 1] = r.negElbo.dataSync()[0] as number;
     });
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    barrier(control, 0, W);
+    arrive(control, CONTROL.GRADIENTS, W * k);
     // Adam over this worker's share, with the gradient averaged over the slots in a fixed order.
     adam(lo, hi, setup.learningRate, t);
-    Atomics.add(control, 1, 1);
-    Atomics.notify(control, 1);
-    barrier(control, 1, W);
+    arrive(control, CONTROL.UPDATED, W * k);
     loadWeights();
-    send({ type: 'stepped' });
+    Atomics.add(control, CONTROL.DONE, 1);
+    Atomics.notify(control, CONTROL.DONE);
   };
 
-  port.on('message', (msg: ToWorker) => {
-    try {
-      if (msg.type === 'step') step();
-      else {
-        loadWeights();
-        send({ type: 'weights-loaded' });
-      }
-    } catch (error) {
-      send({ type: 'error', message: (error as Error).stack ?? String(error) });
-    }
-  });
   loadWeights();
   send({ type: 'ready', parameters: P });
+  // Run the steps as they are posted, until the coordinator posts −1. The thread blocks in
+  // Atomics.wait between steps; it needs no messages.
+  for (let k = 1; ; k++) {
+    let posted = Atomics.load(control, CONTROL.POSTED);
+    while (posted >= 0 && posted < k) {
+      Atomics.wait(control, CONTROL.POSTED, posted);
+      posted = Atomics.load(control, CONTROL.POSTED);
+    }
+    if (posted < 0) return;
+    step(k);
+  }
 }
 
 start().catch((error: Error) => send({ type: 'error', message: error.stack ?? error.message }));

@@ -82,6 +82,21 @@ describe('WorkerPool', () => {
     }
   });
 
+  test('a worker that dies ends the step waiting for it with an error naming the exit', async () => {
+    const pool = await WorkerPool.start(plan, copy(initial));
+    try {
+      await pool.step(batches[0] as Uint32Array, 1, 1);
+      // Kill one thread (from the private list, as a crash would) while the step waits for it.
+      const threads = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+      const dying = threads[1]?.terminate();
+      await assert.rejects(pool.step(batches[1] as Uint32Array, 2, 1), /training worker exited with code 1/);
+      await dying;
+      await assert.rejects(pool.step(batches[2] as Uint32Array, 3, 1), /training worker exited with code 1/);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("a worker's failure rejects the start with the worker's own error", async () => {
     const tooFew = { ...copy(initial), weights: initial.weights.slice(0, 10) };
     tooFew.firstMoment = tooFew.firstMoment.slice(0, 10);

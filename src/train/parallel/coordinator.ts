@@ -57,24 +57,22 @@ export class WorkerPool {
   private posted = 0;
   private completed = 0;
   private readonly ready: FromWorker[] = [];
+  /** Settles once every worker is ready, or one fails. */
   private readonly readyAll: Promise<void>;
-  private resolveReady: () => void = () => {};
+  private settleReady: { resolve: () => void; reject: (error: Error) => void } = {
+    resolve: () => {},
+    reject: () => {},
+  };
   private failure: Error | undefined;
-  /** Rejects when a worker fails, so that waits end. */
-  private readonly failed: Promise<never>;
-  private rejectFailed: (error: Error) => void = () => {};
 
   private constructor(workers: Worker[], setup: Omit<WorkerSetup, 'index'>, memory: AdamMemory) {
     this.workers = workers;
     this.size = workers.length;
     this.batchSize = setup.batchSize;
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
+    this.readyAll = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
     });
-    this.failed.catch(() => {});
-    this.readyAll = new Promise<void>((resolve) => {
-      this.resolveReady = resolve;
-    });
+    this.readyAll.catch(() => {});
     this.control = new Int32Array(setup.control);
     this.rows = new Uint32Array(setup.rows);
     this.params = new Float64Array(setup.stepParams);
@@ -118,7 +116,7 @@ export class WorkerPool {
     const pool = new WorkerPool(workers, setup, memory);
     pool.shared.t = initial.t;
     try {
-      await pool.allReady();
+      await pool.readyAll;
       for (const m of pool.ready) {
         if (m.type === 'ready' && m.parameters !== parameters) {
           throw new Error(`a training worker built ${m.parameters} parameters, expected ${parameters}`);
@@ -179,31 +177,30 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  /** Waits until every worker has said it is ready, or one fails. */
-  private allReady(): Promise<void> {
-    return Promise.race([this.readyAll, this.failed]);
-  }
-
-  /** Waits, without blocking this thread, until `control[index]` reaches `target` or a worker fails. */
+  /**
+   * Waits, without blocking this thread, until `control[index]` reaches `target`, or throws once a
+   * worker fails (`fail` wakes the wait).
+   */
   private async until(index: number, target: number): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
       const value = Atomics.load(this.control, index);
       if (value >= target) return;
       const wait = Atomics.waitAsync(this.control, index, value);
-      if (wait.async) await Promise.race([wait.value, this.failed]);
+      if (wait.async) await wait.value;
     }
   }
 
   private receive(message: FromWorker): void {
     if (message.type === 'error') this.fail(new Error(`training worker failed: ${message.message}`));
-    else if (this.ready.push(message) === this.size) this.resolveReady();
+    else if (this.ready.push(message) === this.size) this.settleReady.resolve();
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    this.rejectFailed(error);
+    this.settleReady.reject(error);
+    Atomics.notify(this.control, CONTROL.DONE);
     for (const w of this.workers) void w.terminate();
   }
 }

@@ -3,7 +3,8 @@
  * it computes the gradient of its share of the batch into its shared slot; once every slot is
  * written, it runs Adam over its share of the parameters (averaging the slots on the way) in the
  * shared weights, and once every share is done it loads the new weights into its networks.
- * Adam runs once per parameter in all, not once per worker.
+ * Adam runs once per parameter in all, not once per worker. Steps arrive through shared memory
+ * (protocol.ts): the thread blocks between them and starts the next one as soon as it is posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -57,7 +58,7 @@ async function start(): Promise<void> {
   const params = new Float64Array(setup.stepParams);
   const losses = new Float64Array(setup.losses);
   const memory = attachAdamMemory(setup.adam, P, W);
-  const slot = gradientSlot(memory, setup.index);
+  const gradient = gradientSlot(memory, setup.index);
   const { weights } = adamViews(memory);
   const adam = adamKernel(memory);
   const batch = new Float32Array(share * D);
@@ -77,14 +78,14 @@ async function start(): Promise<void> {
 
   /** Runs step k (1-based) of this pool from its slot; returns once the new weights are loaded. */
   const step = (k: number) => {
-    const slotOf = (k - 1) % STEP_SLOTS;
-    const first = slotOf * setup.batchSize + setup.index * share;
+    const slot = (k - 1) % STEP_SLOTS;
+    const first = slot * setup.batchSize + setup.index * share;
     for (let i = 0; i < share; i++) {
       const row = rows[first + i] as number;
       batch.set(images.subarray(row * D, (row + 1) * D), i * D);
     }
-    const [seed = 0, beta = 1, t = 1] = params.subarray(3 * slotOf, 3 * slotOf + 3);
-    const out = 2 * (slotOf * W + setup.index);
+    const [seed = 0, beta = 1, t = 1] = params.subarray(3 * slot, 3 * slot + 3);
+    const out = 2 * (slot * W + setup.index);
     tf.tidy(() => {
       const x = tf.tensor(batch, [share, ...shape]);
       const eps = tf.randomNormal(
@@ -95,7 +96,7 @@ async function start(): Promise<void> {
         deriveSeed(seed, setup.index),
       ) as tf.Tensor2D;
       const r = lossAndGrads(nets, variables, x, eps, { likelihood, beta, freeBits: setup.freeBits });
-      flattenGradients(r.grads, variables, slot, 0, wasmHeapView);
+      flattenGradients(r.grads, variables, gradient, 0, wasmHeapView);
       losses[out] = r.objective.dataSync()[0] as number;
       losses[out + 1] = r.negElbo.dataSync()[0] as number;
     });

@@ -2,8 +2,8 @@
  * The MLP VAE's objective and its gradient derived by hand: one forward pass and one backward pass of
  * explicit tfjs ops, no autodiff tape, every matMul without transposed operands (which tfjs-backend-
  * wasm runs ten times slower; explicit transposes instead), small right-hand operands (below), and no
- * input gradient for the first layer. test/mlp-grad.test.ts checks
- * it against tfjs's autodiff of the same objective (objective.ts) within 1e-5.
+ * input gradient for the first layer. test/mlp-grad.test.ts checks it against tfjs's autodiff of the
+ * same objective (objective.ts) within 1e-5.
  *
  *   h1 = relu(x W1 + b1); [mu | lv] = h1 W2 + b2; z = mu + exp(lv / 2) ⊙ eps
  *   h3 = relu(z W3 + b3); l = h3 W4 + b4   (logits, or the Gaussian mean)

@@ -100,6 +100,16 @@ interface LoopClock {
   runStartStep: number;
 }
 
+/** The error of a run whose loss stopped being finite (`when`: the value and where it happened). */
+function divergedError(o: TrainOptions, run: RunState, when: string): DataError {
+  const where = o.out ? ` in ${modelFilePath(o.out, MODEL_FILES.tfjs)}` : '';
+  const kept =
+    run.epochsDone > 0
+      ? `the checkpoint of epoch ${run.epochsDone} is kept${where}`
+      : 'no checkpoint was written yet';
+  return new DataError(`cannot train: the loss became ${when}; ${kept}. Try a lower learning rate.`);
+}
+
 /** A posted step: its number within the epoch, its KL weight and its result to come. */
 interface Posted {
   s: number;
@@ -137,47 +147,39 @@ async function runEpoch(
       rows[i] = fitRows[order[next * o.batchSize + i] as number] as number;
     const global = run.globalStep + posted.length;
     const beta = betaAt(global, o.beta, clock.warmupSteps);
-    posted.push({ s: next, beta, result: stepper.step(rows, deriveSeed(o.seed, 0x5e9, global), beta) });
+    const result = stepper.step(rows, deriveSeed(o.seed, 0x5e9, global), beta);
+    // Awaited in turn below; a step still posted when an earlier one throws is abandoned with the
+    // run, and its own failure must not surface as an unhandled rejection meanwhile.
+    result.catch(() => {});
+    posted.push({ s: next, beta, result });
     next++;
   };
   const canPost = () => next < end && !o.signal?.aborted;
   const ahead = stepper.lookahead ?? 0;
-  try {
-    while (posted.length > 0 || canPost()) {
-      while (posted.length <= ahead && canPost()) post();
-      const { s, beta, result: pending } = posted.shift() as Posted;
-      const result = await pending;
-      if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
-        const where = o.out ? ` in ${modelFilePath(o.out, MODEL_FILES.tfjs)}` : '';
-        const kept =
-          run.epochsDone > 0
-            ? `the checkpoint of epoch ${run.epochsDone} is kept${where}`
-            : 'no checkpoint was written yet';
-        throw new DataError(
-          `cannot train: the loss became ${result.objective} at epoch ${epoch}, step ${s + 1}; ${kept}. Try a lower learning rate.`,
-        );
-      }
-      sums.beta = beta;
-      sums.negElbo += result.negElbo;
-      sums.objective += result.objective;
-      sums.steps++;
-      run.globalStep++;
-      const elapsedSec = (performance.now() - clock.runStart) / 1000;
-      const examplesPerSec = ((run.globalStep - clock.runStartStep) * o.batchSize) / elapsedSec;
-      o.onStep?.({
-        epoch,
-        epochs: o.epochs,
-        step: s + 1,
-        stepsPerEpoch: clock.stepsPerEpoch,
-        loss: result.negElbo,
-        examplesPerSec,
-        elapsedSec,
-        etaSec: ((clock.stopAt - run.globalStep) * o.batchSize) / examplesPerSec,
-      });
+  while (posted.length > 0 || canPost()) {
+    while (posted.length <= ahead && canPost()) post();
+    const { s, beta, result: pending } = posted.shift() as Posted;
+    const result = await pending;
+    if (!Number.isFinite(result.objective) || !Number.isFinite(result.negElbo)) {
+      throw divergedError(o, run, `${result.objective} at epoch ${epoch}, step ${s + 1}`);
     }
-  } finally {
-    // Steps still posted when the loop throws are abandoned with the run; their failures are not news.
-    for (const p of posted) p.result.catch(() => {});
+    sums.beta = beta;
+    sums.negElbo += result.negElbo;
+    sums.objective += result.objective;
+    sums.steps++;
+    run.globalStep++;
+    const elapsedSec = (performance.now() - clock.runStart) / 1000;
+    const examplesPerSec = ((run.globalStep - clock.runStartStep) * o.batchSize) / elapsedSec;
+    o.onStep?.({
+      epoch,
+      epochs: o.epochs,
+      step: s + 1,
+      stepsPerEpoch: clock.stepsPerEpoch,
+      loss: result.negElbo,
+      examplesPerSec,
+      elapsedSec,
+      etaSec: ((clock.stopAt - run.globalStep) * o.batchSize) / examplesPerSec,
+    });
   }
   // The signal stopped the epoch before its end: every step posted was counted, so a resume continues here.
   sums.aborted = next < end;

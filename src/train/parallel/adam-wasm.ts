@@ -127,28 +127,22 @@ function update(width: 1 | 4): number[] {
     ...set(g),
     ...i32c(1),
     ...set(K),
-    ...BLOCK,
-    ...LOOP,
-    ...get(K),
-    ...get(W),
-    OP.i32GeU,
-    ...brIf(1),
-    ...get(PTR),
-    ...get(STRIDE),
-    OP.i32Add,
-    ...set(PTR),
-    ...get(g),
-    ...get(PTR),
-    ...load,
-    ...add,
-    ...set(g),
-    ...get(K),
-    ...i32c(1),
-    OP.i32Add,
-    ...set(K),
-    ...br(0),
-    END,
-    END,
+    ...whileBelow(
+      K,
+      W,
+      [
+        ...get(PTR),
+        ...get(STRIDE),
+        OP.i32Add,
+        ...set(PTR),
+        ...get(g),
+        ...get(PTR),
+        ...load,
+        ...add,
+        ...set(g),
+      ],
+      1,
+    ),
     // g ·= 1/W
     ...get(g),
     ...param(SINV, INV),
@@ -175,20 +169,20 @@ function update(width: 1 | 4): number[] {
   ];
 }
 
-/** A loop over byte offsets AT < `endLocal` in steps of `width` floats. */
-function loop(width: 1 | 4, endLocal: number): number[] {
+/** `while (local < limit) { body; local += step }` over i32 locals (unsigned compare). */
+function whileBelow(local: number, limit: number, body: number[], step: number): number[] {
   return [
     ...BLOCK,
     ...LOOP,
-    ...get(AT),
-    ...get(endLocal),
+    ...get(local),
+    ...get(limit),
     OP.i32GeU,
     ...brIf(1),
-    ...update(width),
-    ...get(AT),
-    ...i32c(4 * width),
+    ...body,
+    ...get(local),
+    ...i32c(step),
     OP.i32Add,
-    ...set(AT),
+    ...set(local),
     ...br(0),
     END,
     END,
@@ -229,8 +223,9 @@ function moduleBytes(pages: number, shared: boolean): Uint8Array<ArrayBuffer> {
     ...i32c(2),
     OP.i32Shl,
     ...set(END4),
-    ...loop(4, END4),
-    ...loop(1, END1),
+    // The update at byte offsets AT < END4 four lanes at a time, then the tail one at a time.
+    ...whileBelow(AT, END4, update(4), 16),
+    ...whileBelow(AT, END1, update(1), 4),
     END,
   ];
   return new Uint8Array([

@@ -95,7 +95,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
 const chromiumPath = '/usr/bin/chromium';
 if (existsSync(chromiumPath)) {
   const { chromium } = await import('playwright-core');
-  const { buildWebApp, CHROMIUM_ARGS, serveWebApp } = await import('../src/node/web-server.js');
+  const { buildWebApp } = await import('../src/web-app/build.js');
+  const { CHROMIUM_ARGS } = await import('../src/web-app/chromium.js');
+  const { serveWebApp } = await import('../src/web-app/server.js');
   const appDir = mkdtempSync(join(tmpdir(), 'vae-bench-web-'));
   await buildWebApp(appDir);
   const server = await serveWebApp({ appDir, modelDir: dir });

@@ -15,10 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
-import { BUNDLED_DIGITS } from '../src/node/bundled-digits.js';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp } from '../src/node/web-server.js';
 import { selectBackend } from '../src/train/backend.js';
 import { loadDataset, trainInMemory } from '../src/train/index.js';
+import { buildWebApp } from '../src/web-app/build.js';
+import { BUNDLED_DIGITS } from '../src/web-app/bundled-digits.js';
+import { CHROMIUM_ARGS } from '../src/web-app/chromium.js';
+import { serveWebApp } from '../src/web-app/server.js';
 import { openApp } from '../test/helpers/web-page.js';
 import { machineLine, median, ROOT, vaeTrain } from './common.js';
 

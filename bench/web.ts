@@ -13,7 +13,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp, WEB_ROOT } from '../src/node/web-server.js';
+import { buildWebApp, WEB_ROOT } from '../src/web-app/build.js';
+import { CHROMIUM_ARGS } from '../src/web-app/chromium.js';
+import { serveWebApp } from '../src/web-app/server.js';
 import { openApp } from '../test/helpers/web-page.js';
 import { median } from './common.js';
 

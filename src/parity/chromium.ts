@@ -1,39 +1,39 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp } from '../node/web-server.js';
 import { toArrays } from '../runtime/tensor-input.js';
-import type { ParityOptions } from './parity.js';
+import { buildWebApp, WEB_DIST, WEB_ROOT } from '../web-app/build.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, loadPlaywright } from '../web-app/chromium.js';
+import { serveWebApp } from '../web-app/server.js';
+import type { ChromiumRunner } from './parity.js';
 
-/** Debian's Chromium. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * The web app to run: built afresh from its sources in a checkout (so the row tests what is in the
+ * tree), else the app the package ships. Returns its folder and how to clean up.
+ */
+async function appToServe(): Promise<{ appDir: string; done(): void }> {
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) return { appDir: WEB_DIST, done: () => undefined };
+  const appDir = mkdtempSync(join(tmpdir(), 'vae-parity-web-'));
+  await buildWebApp(appDir);
+  return { appDir, done: () => rmSync(appDir, { recursive: true, force: true }) };
+}
 
 /**
  * A parity runner for onnxruntime-web in headless Chromium: the web app, served for the model
  * directory, encodes and decodes the inputs in the page, on wasm or on webgpu (which fails, saying so,
- * when the browser has no adapter). Undefined when Chromium or playwright-core is not installed.
+ * when the browser has no adapter). When Chromium or playwright-core is missing, the reason instead.
  */
-export async function chromiumRunner(
-  backend: 'wasm' | 'webgpu' = 'wasm',
-): Promise<ParityOptions['chromium']> {
-  if (!existsSync(CHROMIUM_PATH)) return undefined;
-  let playwright: typeof import('playwright-core');
-  try {
-    playwright = await import('playwright-core');
-  } catch {
-    return undefined;
-  }
+export async function chromiumRunner(backend: 'wasm' | 'webgpu' = 'wasm'): Promise<ChromiumRunner | string> {
+  const found = await loadPlaywright();
+  if ('missing' in found) return found.missing;
+  const { playwright } = found;
   return async (dir, x, z) => {
-    const appDir = mkdtempSync(join(tmpdir(), 'vae-parity-web-'));
-    const server = await (async () => {
-      await buildWebApp(appDir);
-      return serveWebApp({ appDir, modelDir: dir });
-    })();
-    const browser = await playwright.chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS],
-    });
+    const app = await appToServe();
+    let server: Awaited<ReturnType<typeof serveWebApp>> | undefined;
+    let browser: Awaited<ReturnType<typeof playwright.chromium.launch>> | undefined;
     try {
+      server = await serveWebApp({ appDir: app.appDir, modelDir: dir });
+      browser = await playwright.chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
       const page = await browser.newPage();
       if (backend === 'webgpu') {
         await page.goto(server.url);
@@ -68,9 +68,9 @@ export async function chromiumRunner(
         x_hat: Float32Array.from(decoded),
       };
     } finally {
-      await browser.close();
-      await server.close();
-      rmSync(appDir, { recursive: true, force: true });
+      await browser?.close();
+      await server?.close();
+      app.done();
     }
   };
 }

@@ -64,11 +64,17 @@ export interface ParityOptions {
   tolerance?: number;
   /** Runtimes that must run: a required runtime that cannot run fails the report. */
   require?: readonly string[];
-  /** Runs a model in headless Chromium (the web app); absent → that row says why. */
-  chromium?: (dir: string, x: Batch, z: Batch) => Promise<RuntimeOutputs>;
+  /**
+   * Runs a model in headless Chromium (the web app), or says why it cannot run here; absent → that
+   * row says no runner was given.
+   */
+  chromium?: ChromiumRunner | string;
   /** The same on WebGPU; it fails (and the row says why) when the browser has no adapter. */
-  chromiumWebgpu?: (dir: string, x: Batch, z: Batch) => Promise<RuntimeOutputs>;
+  chromiumWebgpu?: ChromiumRunner | string;
 }
+
+/** Runs a model directory's ONNX files on inputs x and z in a browser. */
+export type ChromiumRunner = (dir: string, x: Batch, z: Batch) => Promise<RuntimeOutputs>;
 
 async function readPrecision(dir: string): Promise<string> {
   const bytes = await readFile(join(dir, MODEL_FILES.decoderOnnx));
@@ -156,12 +162,16 @@ async function referenceOutputs(
       note: 'tfjs cpu (the model has layers beyond the float64 MLP reference)',
     };
   }
+  // Without a checkpoint the reference is an ONNX runtime: onnxruntime-node's cpu when installed,
+  // else onnxruntime-web's WebAssembly in this process (always here: a dependency).
+  const runtime =
+    onnxruntimeNodeBinDir() === undefined ? 'onnxruntime-web-wasm-node' : 'onnxruntime-node-cpu';
   return {
-    reference: reuse('onnxruntime-node-cpu') ?? {
-      ...(await runOnnx(dir, 'cpu', x, z)),
-      runtime: 'onnxruntime-node-cpu',
+    reference: reuse(runtime) ?? {
+      ...(await runOnnx(dir, runtime === 'onnxruntime-node-cpu' ? 'cpu' : 'wasm', x, z)),
+      runtime,
     },
-    note: 'no tfjs checkpoint: every ONNX runtime is compared against onnxruntime-node cpu',
+    note: `no tfjs checkpoint: every ONNX runtime is compared against ${runtime === 'onnxruntime-node-cpu' ? 'onnxruntime-node cpu' : 'onnxruntime-web wasm in Node (onnxruntime-node is not installed)'}`,
   };
 }
 
@@ -201,9 +211,12 @@ const chromiumRuntime = (backend: 'wasm' | 'webgpu'): ParityRuntime => {
   return {
     name: `onnxruntime-web-${backend}-chromium`,
     ...(backend === 'webgpu' ? { toleranceFactor: WEBGPU_TOLERANCE_FACTOR } : {}),
-    unavailable: (ctx) =>
-      runner(ctx.options) ? undefined : 'not available: Chromium (/usr/bin/chromium) is not installed',
-    run: (ctx) => (runner(ctx.options) as NonNullable<ParityOptions['chromium']>)(ctx.dir, ctx.x, ctx.z),
+    unavailable: (ctx) => {
+      const r = runner(ctx.options);
+      if (r === undefined) return 'not available: no Chromium runner was given';
+      return typeof r === 'string' ? `not available: ${r}` : undefined;
+    },
+    run: (ctx) => (runner(ctx.options) as ChromiumRunner)(ctx.dir, ctx.x, ctx.z),
   };
 };
 

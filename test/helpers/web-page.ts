@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { buildWebApp, CHROMIUM_ARGS, serveWebApp, type WebServer } from '../../src/node/web-server.js';
+import { buildWebApp } from '../../src/web-app/build.js';
+import { CHROMIUM_ARGS } from '../../src/web-app/chromium.js';
+import { serveWebApp, type WebServer } from '../../src/web-app/server.js';
 import { tempDir } from './fixtures.js';
 
 /** The web app open in a fresh browser context: its page, what it fetched, and its console errors. */

@@ -1,4 +1,4 @@
-/** The bundled digits (data/digits.bin, which vae web serves; see BUNDLED_DIGITS in src/node/bundled-digits.ts). */
+/** The bundled digits (data/digits.bin, which vae web serves; see BUNDLED_DIGITS in src/web-app/bundled-digits.ts). */
 import type { Images } from './context.js';
 
 /** The bundled digits: training and test examples, values in [0, 1], with their labels. */

@@ -8,9 +8,9 @@
  * - Draw (draw-panel.ts): a drawing encoded, reconstructed and scored.
  * It exposes `window.vaeApp` so that browser tests can decode a given z, train, and score.
  */
-import { VaeModel, type WebLoadOptions } from '../src/runtime/web.js';
-import { drawGrid } from '../src/web/draw.js';
+import { VaeModel, type WebLoadOptions } from '../../runtime/web.js';
 import { $, type AppContext } from './context.js';
+import { drawGrid } from './draw.js';
 import type { TrainOutcome, TrainRequest } from './train-panel.js';
 
 interface App {
@@ -221,6 +221,18 @@ $<HTMLInputElement>('file').addEventListener('change', async (event) => {
 });
 
 const query = new URLSearchParams(location.search);
+/**
+ * The model files vae web says it serves (a meta tag it fills in); empty when another server hosts
+ * the page, which then asks for each file and takes a 404 as its absence.
+ */
+const servedModelFiles = (
+  document.querySelector<HTMLMetaElement>('meta[name="vae-model-files"]')?.content ?? ''
+)
+  .split(',')
+  .filter((f) => f !== '');
+const MODEL_FILE_FP16 = 'decoder.fp16.onnx';
+/** False only when the server said which files it has and this one is not among them. */
+const mayHave = (file: string) => servedModelFiles.length === 0 || servedModelFiles.includes(file);
 const backend = query.get('backend') === 'webgpu' ? 'webgpu' : 'wasm';
 const loadOptions: WebLoadOptions = {
   backend,
@@ -285,7 +297,7 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('nav button'))
 VaeModel.load(new URL('model/', location.href).href, {
   ...loadOptions,
   // The half-float decoder when the model has one (half the download); ?precision=fp32 for decoder.onnx.
-  precision: query.get('precision') === 'fp32' ? 'fp32' : 'fp16',
+  precision: query.get('precision') === 'fp32' || !mayHave(MODEL_FILE_FP16) ? 'fp32' : 'fp16',
   onProgress: ({ file, loaded, total }) => {
     $('status').textContent =
       description && total !== undefined && loaded >= total

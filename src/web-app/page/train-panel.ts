@@ -4,9 +4,9 @@
  * onnxruntime-web. Loaded when first needed: it brings TensorFlow.js, which the first picture does
  * not wait for.
  */
-import { normalArray } from '../src/core/random.js';
-import { vaeToOnnx } from '../src/export/browser.js';
-import { VaeModel } from '../src/runtime/web.js';
+import { normalArray } from '../../core/random.js';
+import { vaeToOnnx } from '../../export/browser.js';
+import { VaeModel } from '../../runtime/web.js';
 import {
   type MemoryData,
   type MemoryTrainResult,
@@ -16,10 +16,10 @@ import {
   trainInBrowser,
   type VaeNetworks,
   type WebTrainBackend,
-} from '../src/train/browser.js';
-import { drawGrid } from '../src/web/draw.js';
+} from '../../train/browser.js';
 import { $, type AppContext, type Images } from './context.js';
 import { bundledDigits } from './digits.js';
+import { drawGrid } from './draw.js';
 import { droppedFiles, readImages } from './images.js';
 import { drawLossCurve } from './plots.js';
 

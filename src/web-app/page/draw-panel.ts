@@ -4,10 +4,10 @@
  * with `VaeModel.score`, −log p(x) by importance sampling (anomaly detection), beside the scores of
  * typical test images, so that a scribble visibly scores as unusual.
  */
-import type { VaeModel } from '../src/runtime/web.js';
-import { drawGrid } from '../src/web/draw.js';
+import type { VaeModel } from '../../runtime/web.js';
 import { $, type AppContext, type Images } from './context.js';
 import { bundledDigits } from './digits.js';
+import { drawGrid } from './draw.js';
 import { drawCode, drawScores } from './plots.js';
 
 /** Importance samples per score: the estimate's spread is well under a nat at this count. */

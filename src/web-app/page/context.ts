@@ -1,5 +1,5 @@
 /** What the panels share with the page: the model in use, and how to load and switch models. */
-import type { VaeModel, WebLoadOptions } from '../src/runtime/web.js';
+import type { VaeModel, WebLoadOptions } from '../../runtime/web.js';
 
 /** Examples with their shape, flat, values in [0, 1]. */
 export interface Images {

@@ -5,6 +5,7 @@ import { findModelDirs } from '../../server/model-dirs.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/options.js';
 import { type Command, choiceFlag, intFlag, numberFlag, stringFlag, UsageError } from '../args.js';
 import { LIKELIHOOD_FLAG, likelihoodFlag } from '../model-data.js';
+import { untilStopped } from '../stop-signal.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -146,10 +147,7 @@ export const serveCommand: Command = {
         logger.info({ model: name, dir, backend: model.backend, latentDim: model.latentDim }, 'model loaded');
       }
       const server = createServer(models, { ...options, logger });
-      const stop = new Promise<string>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
+      const stop = untilStopped();
       let url: string;
       try {
         url = await server.app.listen({ port, host });

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-
-/**
- * A failpoint for crash tests: with VAE_ONNX_KILL_AT_WRITE=n in the environment, the process kills
- * itself (SIGKILL) when the n-th atomic write of the process has written its temporary file and not
- * yet renamed it: the worst moment, cut exactly. test/crash-consistency.test.ts uses it.
- */
-const KILL_AT_WRITE = Number(process.env.VAE_ONNX_KILL_AT_WRITE ?? 0);
-let writes = 0;
+import { failpointWrite } from './failpoints.js';
 
 /**
  * Writes a file atomically: the bytes go to a temporary file in the same folder, which is then
@@ -21,7 +14,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = join(dir, `.tmp-${basename(path)}-${randomBytes(6).toString('hex')}`);
   try {
     await writeFile(tmp, data);
-    if (KILL_AT_WRITE > 0 && ++writes === KILL_AT_WRITE) process.kill(process.pid, 'SIGKILL');
+    failpointWrite();
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -33,6 +33,8 @@ export interface EvaluateOptions {
   /** Evaluate only the first `limit` examples. */
   limit?: number;
   likelihood?: LikelihoodSpec;
+  /** Called after each batch: examples done, and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 const BERNOULLI: LikelihoodSpec = { kind: 'bernoulli' };
@@ -81,6 +83,7 @@ export async function evaluateElbo(
       Float32Array,
     ];
     tf.dispose(parts);
+    options.onProgress?.(start + n, count);
     sums.recon += r[0] as number;
     sums.kl += k[0] as number;
     for (let i = 0; i < mu.length; i++) {
@@ -111,7 +114,7 @@ export async function iwaeNll(
   split: Split,
   shape: number[],
   k: number,
-  options: EvaluateOptions & { onProgress?: (done: number, total: number) => void },
+  options: EvaluateOptions,
 ): Promise<number> {
   const D = sizeOf(shape);
   const count = Math.min(split.count, options.limit ?? split.count);
@@ -146,6 +149,9 @@ export async function iwaeNll(
   return total / count;
 }
 
+/** The figures `evaluate` computes in turn. */
+export type EvaluationStage = 'neg-ELBO' | 'IWAE bound';
+
 /** The threshold on Var_x(E_q[z_d]) above which a latent unit counts as active (Burda et al., 2016). */
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
 
@@ -158,18 +164,29 @@ export async function evaluate(
   decoder: tf.LayersModel,
   split: Split,
   shape: number[],
-  options: EvaluateOptions & {
+  options: Omit<EvaluateOptions, 'onProgress'> & {
     iw: number;
     iwLimit?: number;
-    onProgress?: (done: number, total: number) => void;
+    /** Called after each batch: which figure is being computed, examples done, and the total. */
+    onProgress?: (stage: EvaluationStage, done: number, total: number) => void;
   },
 ): Promise<EvaluationReport> {
-  const { muVariance, ...elbo } = await evaluateElbo(encoder, decoder, split, shape, options);
+  const { onProgress, ...rest } = options;
+  const stage = (name: EvaluationStage) =>
+    onProgress ? { onProgress: (done: number, total: number) => onProgress(name, done, total) } : {};
+  const { muVariance, ...elbo } = await evaluateElbo(encoder, decoder, split, shape, {
+    ...rest,
+    ...stage('neg-ELBO'),
+  });
   const activeUnits = muVariance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length;
   const iwExamples = Math.min(elbo.examples, options.iwLimit ?? elbo.examples);
   const iwae =
     options.iw > 0
-      ? await iwaeNll(encoder, decoder, split, shape, options.iw, { ...options, limit: iwExamples })
+      ? await iwaeNll(encoder, decoder, split, shape, options.iw, {
+          ...rest,
+          limit: iwExamples,
+          ...stage('IWAE bound'),
+        })
       : null;
   return { ...elbo, iwaeNll: iwae, iw: options.iw, iwExamples: options.iw > 0 ? iwExamples : 0, activeUnits };
 }

@@ -88,6 +88,11 @@ export interface TrainOptions {
   command?: string;
   onStep?: (progress: StepProgress) => void;
   onEpoch?: (report: EpochReport) => void;
+  /**
+   * Called while the run's end is measured on the test split after the last epoch (examples done of
+   * the total, per figure), so that a caller can show progress where training has none.
+   */
+  onFinishing?: (progress: { stage: string; done: number; total: number }) => void;
   /** Stops the run between two steps; the steps taken so far are kept (see trainVae's result). */
   signal?: AbortSignal;
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_OPSET, exportVae } from '../../export/index.js';
+import { failpointStep } from '../../node/failpoints.js';
 import {
   type BackendName,
   DEFAULT_TRAIN_OPTIONS,
@@ -39,10 +40,12 @@ export async function trainWithProgress(
   const skipped = choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   note(`backend: tfjs ${choice.name}${skipped ? ` (not available: ${skipped})` : ''}`);
   const bar = progressBar();
+  let finishing: string | undefined;
   return trainVae({
     ...options,
     backend: choice.name,
     onStep: (p) => {
+      failpointStep();
       if (json) return;
       const done = (p.epoch - 1) * p.stepsPerEpoch + p.step;
       bar.update(
@@ -59,6 +62,18 @@ export async function trainWithProgress(
       bar.done(
         `epoch ${e.epoch}: train neg-ELBO ${e.trainLoss.toFixed(3)}${val} nats, ${thousands(e.examplesPerSec)} ex/s, ${e.seconds.toFixed(1)} s`,
       );
+    },
+    onFinishing: (p) => {
+      if (json) return;
+      if (p.stage !== finishing) {
+        if (finishing !== undefined) bar.done();
+        finishing = p.stage;
+      }
+      bar.update(p.done / p.total, `${p.stage} on ${thousands(p.done)}/${thousands(p.total)} examples`);
+      if (p.done === p.total) {
+        bar.done();
+        finishing = undefined;
+      }
     },
   });
 }

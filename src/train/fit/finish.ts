@@ -38,6 +38,12 @@ export async function testAndCard(
     seed: deriveSeed(o.seed, 0x7e57),
     iw: o.evalIw,
     iwLimit: o.evalIwLimit,
+    ...(o.onFinishing
+      ? {
+          onProgress: (stage: string, done: number, total: number) =>
+            o.onFinishing?.({ stage: `test ${stage}`, done, total }),
+        }
+      : {}),
   });
   return buildCard({
     options: o,

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { encodePng } from '../src/node/png.js';
 import { VaeModel } from '../src/runtime/node.js';
 import { loadDataset } from '../src/train/index.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -116,6 +117,34 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
     assert.equal(summary.top[0]?.score, max);
     assert.equal(summary.top.length, 4);
     assert.deepEqual(pngSize(png), [2 + 2 * 58, 2 + 2 * 58]);
+  });
+
+  test('score on a png: folder names each image in scores.csv and in the summary', () => {
+    const dir = tempDir();
+    for (let i = 0; i < 4; i++) {
+      const pixels = Uint8Array.from(test20.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255));
+      writeFileSync(join(dir, `digit, ${i}.png`), encodePng(28, 28, 1, pixels));
+    }
+    const csv = join(out, 'png-scores.csv');
+    const run = vae(
+      'score',
+      MODEL,
+      '--dataset',
+      `png:${dir}`,
+      '--split',
+      'all',
+      '--out',
+      csv,
+      '--png',
+      join(out, 'png-top.png'),
+      '--json',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'index,file,score');
+    assert.match(lines[1] as string, /^0,"digit, 0\.png",\d/);
+    const summary = JSON.parse(run.stdout) as { top: { file: string }[] };
+    assert.match(summary.top[0]?.file as string, /^digit, \d\.png$/);
   });
 
   test('reconstruct and interpolate draw their grids', () => {

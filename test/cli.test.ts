@@ -143,7 +143,11 @@ describe('vae CLI', () => {
       const exported = vae('export', dir, '--opset', '15', '--precision', 'fp16', '--report');
       assert.equal(exported.code, 0, exported.stderr);
       assert.match(exported.stdout, /enc_hidden\s+Dense\s+→ Gemm, Relu/);
-      assert.match(exported.stdout, /parity with tfjs on 16 random inputs .*x_hat max \|Δ\| \d/);
+      // The report names the runtimes that ran (onnxruntime-node here; regression: it was hard-coded).
+      assert.match(
+        exported.stdout,
+        /parity on 16 random inputs, onnxruntime-node-cpu against tfjs-(wasm|cpu|tensorflow): .*x_hat max \|Δ\| \d/,
+      );
       // Regression: tfjs's cpu backend printed a banner recommending tfjs-node; library paths stay quiet.
       assert.doesNotMatch(exported.stderr + exported.stdout, /Hi, looks like you are running TensorFlow\.js/);
       const before = readFileSync(join(dir, 'encoder.onnx'));

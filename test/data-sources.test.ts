@@ -134,6 +134,12 @@ describe('png: and csv: sources', () => {
       [...data.train.images.subarray(0, 4)].map((v) => Math.round(v * 255)),
       [0, 85, 170, 255],
     );
+    // Each example keeps its file's name, so that scores and codes can say which image they are.
+    assert.deepEqual(
+      data.train.ids,
+      Array.from({ length: 9 }, (_, i) => `img${i}.png`),
+    );
+    assert.deepEqual(data.test.ids, ['img9.png']);
   });
 
   test('mixed sizes fail naming the file, or are resized to a given size', async () => {
@@ -156,6 +162,7 @@ describe('png: and csv: sources', () => {
     const data = await loadDataset(`png:${dir}`);
     assert.equal(data.train.count, 3);
     assert.equal(data.test.count, 1);
+    assert.deepEqual(data.test.ids, ['test/t.png']);
   });
 
   test('a CSV with a header loads one example per row', async () => {

@@ -305,6 +305,16 @@ describe('VaeModel: score, interpolate, traverse', () => {
         model.traverse([0, 0, 0, 0], 4),
         /traverse: "dim" must be an integer from 0 to 3, got 4/,
       );
+      // The README's lines: the codes `sample` gives, traversed one after the other (9 values each).
+      const { z } = await model.sample(16, { seed: 1 });
+      const sweep = await model.traverse(z, 3);
+      assert.deepEqual(sweep.z.shape, [16 * 9, 4]);
+      assert.deepEqual(sweep.x.shape, [16 * 9, 28, 28, 1]);
+      const row = (b: Float32Array, r: number) => Array.from(b.subarray(r * 4, r * 4 + 4));
+      assert.deepEqual(row(sweep.z.data, 9 * 5 + 8).slice(0, 3), row(z.data, 5).slice(0, 3));
+      assert.equal(row(sweep.z.data, 9 * 5 + 8)[3], 3);
+      const nested = await model.traverse([row(z.data, 0), row(z.data, 1)], 0, [0]);
+      assert.deepEqual(nested.z.shape, [2, 4]);
     } finally {
       await model.dispose();
     }

@@ -85,6 +85,8 @@ export interface Examples {
   split: 'test' | 'train' | 'all';
   batch: Batch;
   labels: Uint8Array | undefined;
+  /** Each example's name where the source names them (a PNG folder's files). */
+  ids: string[] | undefined;
 }
 
 /** Reads the examples the flags name, in the model's input shape. */
@@ -111,6 +113,7 @@ export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeMode
     split,
     batch: { data: part.images.subarray(0, count * size), shape: [count, ...model.inputShape] },
     labels: part.labels?.subarray(0, count),
+    ids: part.ids?.slice(0, count),
   };
 }
 
@@ -123,7 +126,8 @@ function concatSplits(a: Split, b: Split, size: number): Split {
     a.labels && b.labels
       ? Uint8Array.from([...a.labels.subarray(0, a.count), ...b.labels.subarray(0, b.count)])
       : undefined;
-  return { images, count: a.count + b.count, ...(labels ? { labels } : {}) };
+  const ids = a.ids && b.ids ? [...a.ids, ...b.ids] : undefined;
+  return { images, count: a.count + b.count, ...(labels ? { labels } : {}), ...(ids ? { ids } : {}) };
 }
 
 /** Writes images with values in [0, 1] as a PNG grid, or says why the model's examples are not images. */
@@ -138,6 +142,11 @@ export async function writeGrid(path: string, images: Batch, columns?: number): 
 /** A path flag whose default starts with DIR/, resolved against the model directory. */
 export function pathFlag(cmd: string, args: ParsedArgs, name: string, dir: string): string {
   return stringFlag(cmd, args, name).replace(/^DIR\//, `${dir}/`);
+}
+
+/** A text cell for CSV: quoted when it holds a comma, a quote or a line break. */
+export function csvText(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /** Writes rows of numbers as CSV with a header, atomically. */

@@ -275,18 +275,30 @@ export class VaeModel {
 
   /**
    * A latent traversal: decodes copies of `z` with dimension `dim` set to each of `values` (default:
-   * 9 values from −3 to 3), to see what one latent dimension controls.
+   * 9 values from −3 to 3), to see what one latent dimension controls. `z` is one code (L numbers) or
+   * a batch of codes (nested arrays, or `{ data, shape }` as `sample` and `encode` give): each code is
+   * traversed in turn, so the result holds `values.length` rows per code, code by code.
    */
   async traverse(
-    z: readonly number[] | Float32Array,
+    z: readonly number[] | Float32Array | BatchInput,
     dim: number,
     values?: readonly number[],
   ): Promise<{ z: Batch; x: Batch }> {
-    const code = toBatch([Array.from(z)], [this.latentDim], 'traverse', 'z').data;
+    const oneCode = z instanceof Float32Array || (Array.isArray(z) && !Array.isArray(z[0]));
+    const codes = oneCode
+      ? toBatch([Array.from(z as ArrayLike<number>)], [this.latentDim], 'traverse', 'z')
+      : toBatch(z as BatchInput, [this.latentDim], 'traverse', 'z');
     if (!Number.isInteger(dim) || dim < 0 || dim >= this.latentDim) {
       throw new RangeError(`traverse: "dim" must be an integer from 0 to ${this.latentDim - 1}, got ${dim}`);
     }
-    const path = traverseCodes(code, dim, values ?? Array.from({ length: 9 }, (_, i) => -3 + (6 * i) / 8));
+    const steps = values ?? Array.from({ length: 9 }, (_, i) => -3 + (6 * i) / 8);
+    const L = this.latentDim;
+    const n = codes.data.length / L;
+    const data = new Float32Array(n * steps.length * L);
+    for (let r = 0; r < n; r++) {
+      data.set(traverseCodes(codes.data.subarray(r * L, (r + 1) * L), dim, steps).data, r * steps.length * L);
+    }
+    const path = { data, shape: [n * steps.length, L] };
     return { z: path, x: await this.decode(path) };
   }
 

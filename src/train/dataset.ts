@@ -10,6 +10,8 @@ export interface Split {
   images: Float32Array;
   labels?: Uint8Array;
   count: number;
+  /** What names each example where the source has names (a PNG folder's file names), in order. */
+  ids?: string[];
 }
 
 /** A dataset: the shape of one example and its train and test splits. */

@@ -109,10 +109,21 @@ async function loadPngDataset(
   if (existsSync(join(dir, 'train')) && existsSync(join(dir, 'test'))) {
     const train = await readPngFolder(join(dir, 'train'), shape);
     const test = await readPngFolder(join(dir, 'test'), shape ?? train.shape);
-    return { name, shape: train.shape, train: { images: train.images, count: train.count }, test };
+    const named = (set: typeof train, folder: string) => ({
+      images: set.images,
+      count: set.count,
+      ids: set.ids.map((f) => `${folder}/${f}`),
+    });
+    return { name, shape: train.shape, train: named(train, 'train'), test: named(test, 'test') };
   }
   const all = await readPngFolder(dir, shape);
-  return { name, shape: all.shape, ...holdOutLastTenth(all.images, all.count, sizeOf(all.shape)) };
+  const { train, test } = holdOutLastTenth(all.images, all.count, sizeOf(all.shape));
+  return {
+    name,
+    shape: all.shape,
+    train: { ...train, ids: all.ids.slice(0, train.count) },
+    test: { ...test, ids: all.ids.slice(train.count) },
+  };
 }
 
 async function loadCsvDataset(

@@ -70,7 +70,9 @@ export const exportCommand: Command = {
       shape: [n, ...card.inputShape],
     };
     const z = { data: normalArray(n * card.latentDim, 8), shape: [n, card.latentDim] };
-    const rows = compareOutputs(await runOnnx(dir, 'auto', x, z), await runTfjs(dir, x, z));
+    const onnxRun = await runOnnx(dir, 'auto', x, z);
+    const tfjsRun = await runTfjs(dir, x, z);
+    const rows = compareOutputs(onnxRun, tfjsRun);
     out(
       [
         ...layerTable('encoder.onnx', onnx.layers.encoder),
@@ -81,7 +83,7 @@ export const exportCommand: Command = {
       `file sizes: encoder ${kb(onnx.encoder.length)}, decoder ${kb(onnx.decoder.length)} (${precision} weights)`,
     );
     out(
-      `parity with tfjs on ${n} random inputs (onnxruntime-node cpu): ${rows.map((r) => `${r.tensor} max |Δ| ${r.maxAbs.toExponential(2)}`).join(', ')}`,
+      `parity on ${n} random inputs, ${onnxRun.runtime} against ${tfjsRun.runtime}: ${rows.map((r) => `${r.tensor} max |Δ| ${r.maxAbs.toExponential(2)}`).join(', ')}`,
     );
     return 0;
   },

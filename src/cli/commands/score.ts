@@ -1,5 +1,6 @@
 import { type Command, intFlag, onePositional, type ParsedArgs } from '../args.js';
 import {
+  csvText,
   DATA_FLAGS,
   LIKELIHOOD_FLAG,
   loadExamples,
@@ -83,8 +84,13 @@ export const scoreCommand: Command = {
       const label = (i: number) => (ex.labels ? (ex.labels[i] as number) : undefined);
       await writeCsv(
         csv,
-        ['index', ...(ex.labels ? ['label'] : []), 'score'],
-        Array.from(scores, (s, i) => [i, ...(ex.labels ? [label(i) as number] : []), s]),
+        ['index', ...(ex.ids ? ['file'] : []), ...(ex.labels ? ['label'] : []), 'score'],
+        Array.from(scores, (s, i) => [
+          i,
+          ...(ex.ids ? [csvText(ex.ids[i] as string)] : []),
+          ...(ex.labels ? [label(i) as number] : []),
+          s,
+        ]),
       );
       const order = Array.from({ length: n }, (_, i) => i).sort(
         (a, b) => (scores[b] as number) - (scores[a] as number),
@@ -105,6 +111,7 @@ export const scoreCommand: Command = {
         max: sorted[n - 1] as number,
         top: highest.map((i) => ({
           index: i,
+          ...(ex.ids ? { file: ex.ids[i] } : {}),
           ...(ex.labels ? { label: label(i) } : {}),
           score: scores[i] as number,
         })),
@@ -124,7 +131,9 @@ export const scoreCommand: Command = {
           `  mean ${mean.toFixed(2)}  p50 ${summary.p50.toFixed(2)}  p90 ${summary.p90.toFixed(2)}  p99 ${summary.p99.toFixed(2)}  max ${summary.max.toFixed(2)}`,
         );
         for (const t of summary.top) {
-          out(`  #${t.index}${t.label === undefined ? '' : ` (label ${t.label})`}: ${t.score.toFixed(2)}`);
+          out(
+            `  #${t.index}${t.file === undefined ? '' : ` ${t.file}`}${t.label === undefined ? '' : ` (label ${t.label})`}: ${t.score.toFixed(2)}`,
+          );
         }
         note(`wrote ${csv}${highest.length > 0 && model.inputShape.length === 3 ? ` and ${png}` : ''}`);
       }

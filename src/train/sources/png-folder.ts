@@ -8,6 +8,8 @@ export interface ImageSet {
   images: Float32Array;
   count: number;
   shape: [number, number, number];
+  /** The images' file names, in order. */
+  ids: string[];
 }
 
 /** Bilinear resampling of one channel-interleaved image, values in [0, 1]. */
@@ -93,5 +95,5 @@ export async function readPngFolder(
   parts.forEach((p, i) => {
     images.set(p, i * size);
   });
-  return { images, count: parts.length, shape: [h, w, c] };
+  return { images, count: parts.length, shape: [h, w, c], ids: names };
 }

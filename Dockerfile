@@ -8,17 +8,18 @@
 # Build stage: compile, build the web app, assemble and pack both packages (npm run package).
 FROM node:20-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+COPY package.json package-lock.json ./
+# npm 10 (node:20's) runs install scripts: onnxruntime-node's would fetch CUDA libraries.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json README.md LICENSE ./
 COPY src ./src
 COPY scripts ./scripts
-COPY web ./web
 COPY docs ./docs
 COPY models ./models
 RUN npm run package -- --out /app/build
 
-# Runtime stage: the packages and onnxruntime-node, as the README's install lines say.
+# Runtime stage: the toolkit package (it carries the runtime package inside) and onnxruntime-node,
+# as the README's install lines say.
 FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /srv
@@ -26,7 +27,7 @@ COPY --from=build /app/build/*.tgz /tmp/packages/
 # ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's CPU build needs no download. For CUDA, build from
 # an image with CUDA 12 and cuDNN 9 and use ONNXRUNTIME_NODE_INSTALL=cuda12 instead.
 RUN npm init -y > /dev/null \
-  && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund /tmp/packages/*.tgz onnxruntime-node@^1.30.0 \
+  && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund /tmp/packages/vae-onnx-0*.tgz onnxruntime-node@^1.31.1 \
   && rm -rf /tmp/packages && npm cache clean --force
 USER node
 EXPOSE 8080

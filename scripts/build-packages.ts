@@ -18,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -26,8 +27,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBundledPackages } from '../src/web-app/build.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
@@ -104,6 +107,27 @@ function pick(names: readonly string[]): Record<string, string> {
   );
 }
 
+/** Writes a package's package.json after checking that it declares every package its code imports. */
+function writeManifest(dir: string, manifest: Record<string, unknown>): void {
+  checkDeclaredImports(dir, manifest);
+  writeJson(join(dir, 'package.json'), manifest);
+}
+
+/** The docs the full package's README links to, shipped so that every link resolves from node_modules. */
+export const SHIPPED_DOCS = Object.freeze([
+  'docs/serving.md',
+  'docs/op-coverage.md',
+  'docs/packages/vae-onnx-runtime.md',
+]);
+
+/** Marks the README's parts that concern a checkout of the repository, not a package user. */
+const CHECKOUT_ONLY = /<!-- checkout-only -->[\s\S]*?<!-- \/checkout-only -->\n?/g;
+
+/** The README as package users read it: the checkout-only parts left out. */
+export function packageReadme(readme: string): string {
+  return readme.replace(CHECKOUT_ONLY, '');
+}
+
 /** A conditional export of one compiled module: its types and its code for each condition. */
 const entry = (js: string) => ({ types: js.replace(/\.js$/, '.d.ts'), default: js });
 
@@ -123,7 +147,7 @@ function assembleRuntime(out: string, closure: Set<string>): void {
   }
   copy(join(ROOT, 'docs', 'packages', `${RUNTIME_PACKAGE}.md`), join(out, 'README.md'));
   copy(join(ROOT, 'LICENSE'), join(out, 'LICENSE'));
-  writeJson(join(out, 'package.json'), {
+  writeManifest(out, {
     name: RUNTIME_PACKAGE,
     ...COMMON,
     description:
@@ -169,11 +193,51 @@ function rewriteImports(text: string, fileRel: string, runtimeFiles: Set<string>
   });
 }
 
-function assembleFull(out: string, runtimeFiles: Set<string>): void {
+/**
+ * The versions the prebuilt app bundled (dist/app/bundled.json): the full package pins these exactly,
+ * because `vae web` serves .wasm files from the installed packages to JavaScript built into the app,
+ * and the two must be one version (a newer onnxruntime-web in range broke every page with a LinkError).
+ */
+function bundledVersions(): Record<string, string> {
+  return readBundledPackages(join(DIST, 'app')).packages;
+}
+
+/**
+ * Each bare import of the package's .js files is one of its dependencies (or a Node builtin):
+ * a package that works only because something else happened to hoist a module would break for users.
+ */
+function checkDeclaredImports(dir: string, manifest: Record<string, unknown>): void {
+  const declared = new Set(
+    ['dependencies', 'optionalDependencies', 'peerDependencies'].flatMap((field) =>
+      Object.keys((manifest[field] as Record<string, string> | undefined) ?? {}),
+    ),
+  );
+  declared.add(manifest.name as string);
+  const BARE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"./][^'"]*)\1/g;
+  const missing = new Set<string>();
+  for (const file of listFiles(join(dir, 'dist'))) {
+    if (!file.endsWith('.js') || file.includes(`${sep}app${sep}`)) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(BARE)) {
+      const spec = m[2] as string;
+      if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+      const name = spec.startsWith('@')
+        ? spec.split('/').slice(0, 2).join('/')
+        : (spec.split('/')[0] as string);
+      if (!declared.has(name)) missing.add(`${name} (imported by ${relative(dir, file)})`);
+    }
+  }
+  if (missing.size > 0) {
+    throw new Error(
+      `cannot assemble ${manifest.name as string}: it imports packages it does not declare: ${[...missing].join(', ')}`,
+    );
+  }
+}
+
+function assembleFull(out: string, runtimeDir: string, runtimeFiles: Set<string>): void {
   for (const file of listFiles(DIST)) {
     const rel = relative(DIST, file).split(sep).join('/');
     const js = rel.replace(/\.d\.ts$/, '.js');
-    if (runtimeFiles.has(js) || rel.startsWith('web/') || rel.endsWith('.map')) continue;
+    if (runtimeFiles.has(js) || rel.endsWith('.map')) continue;
     const target = join(out, 'dist', rel);
     mkdirSync(dirname(target), { recursive: true });
     if (/\.(js|d\.ts)$/.test(rel) && !rel.startsWith('app/'))
@@ -195,9 +259,16 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
       if (existsSync(from)) copy(from, join(out, 'models', name, file));
     }
   }
-  copy(join(ROOT, 'README.md'), join(out, 'README.md'));
+  writeFileSync(join(out, 'README.md'), packageReadme(readFileSync(join(ROOT, 'README.md'), 'utf8')));
+  for (const doc of SHIPPED_DOCS) copy(join(ROOT, doc), join(out, doc));
   copy(join(ROOT, 'LICENSE'), join(out, 'LICENSE'));
-  writeJson(join(out, 'package.json'), {
+  // The runtime package travels inside this one (bundleDependencies), so that this tarball installs
+  // alone: neither package is on the npm registry yet.
+  cpSync(runtimeDir, join(out, 'node_modules', RUNTIME_PACKAGE), { recursive: true });
+  const bundled = bundledVersions();
+  const pinned = (names: string[]) =>
+    Object.fromEntries(Object.entries(pick(names)).map(([n, range]) => [n, bundled[n] ?? range]));
+  writeManifest(out, {
     name: 'vae-onnx',
     ...COMMON,
     description:
@@ -232,10 +303,12 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
       './server': entry('./dist/server/index.js'),
       './package.json': './package.json',
     },
-    files: ['dist', 'models', 'README.md', 'LICENSE'],
+    files: ['dist', 'models', 'docs', 'README.md', 'LICENSE'],
+    bundleDependencies: [RUNTIME_PACKAGE],
     dependencies: {
       [RUNTIME_PACKAGE]: rootPackage.version,
-      ...pick([
+      // Exact versions for what the prebuilt app bundled; ranges for the rest.
+      ...pinned([
         '@fastify/accepts',
         '@fastify/static',
         '@fastify/swagger',
@@ -244,6 +317,7 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
         '@tensorflow/tfjs-backend-webgpu',
         'fastify',
         'fastify-plugin',
+        'fflate',
         'mnist',
         'onnx-proto',
         'onnxruntime-common',
@@ -257,10 +331,15 @@ function assembleFull(out: string, runtimeFiles: Set<string>): void {
       'light-my-request': LIGHT_MY_REQUEST,
     },
     optionalDependencies: rootPackage.optionalDependencies,
-    peerDependencies: { 'onnxruntime-node': pick(['onnxruntime-node'])['onnxruntime-node'] },
-    peerDependenciesMeta: { 'onnxruntime-node': { optional: true } },
+    // Optional peers: onnxruntime-node (fast CPU and CUDA inference), playwright-core (vae parity's
+    // Chromium rows drive Debian's chromium with it), vite (vae web --rebuild, in a checkout).
+    peerDependencies: pick(OPTIONAL_PEERS),
+    peerDependenciesMeta: Object.fromEntries(OPTIONAL_PEERS.map((n) => [n, { optional: true }])),
   });
 }
+
+/** The full package's optional peer dependencies. */
+const OPTIONAL_PEERS = ['onnxruntime-node', 'playwright-core', 'vite'];
 
 function pack(dir: string, destination: string): string {
   const output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], {
@@ -286,7 +365,7 @@ export function buildPackages(options: { out?: string; skipBuild?: boolean } = {
   const fullDir = join(out, 'packages', 'vae-onnx');
   const closure = importClosure(['runtime/node.js', 'runtime/web.js']);
   assembleRuntime(runtimeDir, closure);
-  assembleFull(fullDir, closure);
+  assembleFull(fullDir, runtimeDir, closure);
   return { runtime: pack(runtimeDir, out), full: pack(fullDir, out) };
 }
 

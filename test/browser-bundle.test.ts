@@ -11,7 +11,7 @@ const entry = join(src, 'runtime', 'web.ts');
 async function bundle(
   external: (id: string) => boolean,
   from = entry,
-): Promise<{ code: string; bytes: number }> {
+): Promise<{ code: string; bytes: number; entryBytes: number }> {
   const outDir = tempDir('vae-onnx-vite-');
   await build({
     logLevel: 'silent',
@@ -28,7 +28,12 @@ async function bundle(
   });
   const files = readdirSync(outDir).filter((f) => f.endsWith('.js') || f.endsWith('.mjs'));
   const code = files.map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
-  return { code, bytes: files.reduce((n, f) => n + statSync(join(outDir, f)).size, 0) };
+  const entryFile = files.find((f) => f.startsWith('bundle')) as string;
+  return {
+    code,
+    bytes: files.reduce((n, f) => n + statSync(join(outDir, f)).size, 0),
+    entryBytes: statSync(join(outDir, entryFile)).size,
+  };
 }
 
 /** The browser door must bundle for a page: no node:* modules, no onnxruntime-node, no tfjs. */
@@ -42,7 +47,7 @@ describe('browser bundle of vae-onnx/runtime (Vite)', () => {
   });
 
   test("the runtime's own code (onnxruntime-web left out) is small, and reported", async (t) => {
-    const { code, bytes } = await bundle(
+    const { code, bytes, entryBytes } = await bundle(
       (id) => id === 'onnxruntime-web' || id.startsWith('onnxruntime-web/') || id === 'fflate',
     );
     // onnxruntime-web only by dynamic import: the bundler gives it a chunk of its own (threads on
@@ -51,9 +56,10 @@ describe('browser bundle of vae-onnx/runtime (Vite)', () => {
     assert.match(code, /import\(["']onnxruntime-web\/webgpu["']\)/);
     assert.doesNotMatch(code, /from\s*["']onnxruntime-web/, 'no static import of onnxruntime-web');
     t.diagnostic(
-      `vae-onnx/runtime browser code: ${bytes} bytes minified, without onnxruntime-web and its .wasm, and without fflate (zips)`,
+      `vae-onnx/runtime browser code: ${entryBytes} bytes minified loaded first, ${bytes} in all (the anomaly scores load when first asked for), without onnxruntime-web and its .wasm, and without fflate (zips)`,
     );
-    assert.ok(bytes < 40_000, `${bytes} bytes`);
+    assert.ok(entryBytes < 36_000, `${entryBytes} bytes loaded first`);
+    assert.ok(bytes < 50_000, `${bytes} bytes`);
   });
 });
 

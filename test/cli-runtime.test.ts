@@ -49,7 +49,14 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
     assert.deepEqual(header.slice(0, 4), ['index', 'label', 'mu_0', 'mu_1']);
     assert.equal(header.length, 2 + 40);
     assert.equal(rows.length, 20);
-    const { mu, logvar } = await model.encode({ data: test20, shape: [20, 28, 28, 1] });
+    // --limit draws 20 at random; each row's index says which example of the split it is.
+    const all = (await loadDataset('mnist-mini')).test.images;
+    const picked = new Float32Array(20 * 784);
+    rows.forEach((r, i) => {
+      const index = r[0] as number;
+      picked.set(all.subarray(index * 784, (index + 1) * 784), i * 784);
+    });
+    const { mu, logvar } = await model.encode({ data: picked, shape: [20, 28, 28, 1] });
     const fromCsv = rows.flatMap((r) => r.slice(2, 22));
     assert.ok(fromCsv.every((v, i) => Math.abs(v - (mu.data[i] as number)) < 1e-6));
     assert.ok(
@@ -84,7 +91,7 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
     );
   });
 
-  test('score: per-example −log p(x) equal to VaeModel.score, a summary, the top examples drawn', async () => {
+  test('score: per-example scores equal to VaeModel.score on a random subset, a summary, the top examples drawn', async () => {
     const csv = join(out, 'scores.csv');
     const png = join(out, 'anomalies.png');
     const run = vae(
@@ -92,6 +99,10 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
       MODEL,
       '--limit',
       '20',
+      '--seed',
+      '3',
+      '--score',
+      'nll',
       '--samples',
       '8',
       '--top',
@@ -105,18 +116,99 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout) as {
       examples: number;
+      score: string;
       mean: number;
       top: { index: number; score: number }[];
     };
     assert.equal(summary.examples, 20);
-    const expected = await model.score({ data: test20, shape: [20, 28, 28, 1] }, { samples: 8, seed: 0 });
-    const { rows } = readCsv(csv);
+    assert.equal(summary.score, 'nll');
+    const { header, rows } = readCsv(csv);
+    assert.deepEqual(header.slice(0, 3), ['index', 'label', 'nll']);
+    // --limit draws at random (mnist-mini is ordered by class: its first 20 are all 0s), in the split's order.
+    const indices = rows.map((r) => r[0] as number);
+    assert.deepEqual(
+      indices,
+      [...indices].sort((a, b) => a - b),
+    );
+    assert.ok(new Set(rows.map((r) => r[1])).size > 3, 'several classes');
+    const all = (await loadDataset('mnist-mini')).test.images;
+    const picked = new Float32Array(20 * 784);
+    indices.forEach((index, i) => {
+      picked.set(all.subarray(index * 784, (index + 1) * 784), i * 784);
+    });
+    const expected = (
+      await model.score({ data: picked, shape: [20, 28, 28, 1] }, { score: 'nll', samples: 8 })
+    ).values;
     const worst = Math.max(...rows.map((r, i) => Math.abs((r[2] as number) - (expected[i] as number))));
     assert.ok(worst < 1e-9, `scores.csv differs from VaeModel.score by ${worst}`);
-    const max = Math.max(...expected);
-    assert.equal(summary.top[0]?.score, max);
+    assert.equal(summary.top[0]?.score, Math.max(...expected));
     assert.equal(summary.top.length, 4);
     assert.deepEqual(pngSize(png), [2 + 2 * 58, 2 + 2 * 58]);
+    // The same subset again with the same seed; another seed draws another.
+    const again = vae(
+      'score',
+      MODEL,
+      '--limit',
+      '20',
+      '--seed',
+      '3',
+      '--score',
+      'nll',
+      '--samples',
+      '8',
+      '--out',
+      csv,
+      '--png',
+      png,
+      '--json',
+    );
+    assert.equal(JSON.parse(again.stdout).mean, summary.mean);
+  });
+
+  test('score: the default is the calibrated dose score, with percentiles and verdicts at the false-alarm rate', () => {
+    const csv = join(out, 'dose.csv');
+    const run = vae('score', MODEL, '--limit', '200', '--out', csv, '--png', join(out, 'dose.png'), '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as {
+      score: string;
+      threshold: number;
+      falseAlarmRate: number;
+      flagged: number;
+    };
+    assert.equal(summary.score, 'dose');
+    assert.equal(summary.falseAlarmRate, 0.01);
+    assert.ok(
+      summary.flagged <= 10,
+      `${summary.flagged} of 200 test digits flagged at a 1 % false-alarm rate`,
+    );
+    const { header, rows } = readCsv(csv);
+    assert.deepEqual(header.slice(2, 5), ['dose', 'percentile', 'anomalous']);
+    assert.ok(header.includes('bits_per_dim') && header.includes('misfit') && header.includes('rate'));
+    for (const r of rows) {
+      const [dose, percentile, anomalous] = [r[2], r[3], r[4]] as [number, number, number];
+      assert.ok(percentile >= 0 && percentile <= 100);
+      assert.equal(anomalous, dose > summary.threshold ? 1 : 0);
+    }
+    const stricter = vae(
+      'score',
+      MODEL,
+      '--limit',
+      '200',
+      '--false-alarm-rate',
+      '0.2',
+      '--out',
+      csv,
+      '--png',
+      join(out, 'dose.png'),
+      '--json',
+    );
+    assert.ok(JSON.parse(stricter.stdout).flagged > summary.flagged);
+    const bad = vae('score', MODEL, '--limit', '20', '--score', 'dose', '--samples', '3');
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /the dose score uses the 16 draws per example its reference was measured with; got "samples" 3/,
+    );
   });
 
   test('score on a png: folder names each image in scores.csv and in the summary', () => {
@@ -141,7 +233,7 @@ describe('vae encode, decode, reconstruct, score, interpolate (onnxruntime-node)
     );
     assert.equal(run.code, 0, run.stderr);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    assert.equal(lines[0], 'index,file,score');
+    assert.match(lines[0] as string, /^index,file,dose,percentile,anomalous,/);
     assert.match(lines[1] as string, /^0,"digit, 0\.png",\d/);
     const summary = JSON.parse(run.stdout) as { top: { file: string }[] };
     assert.match(summary.top[0]?.file as string, /^digit, \d\.png$/);

@@ -114,8 +114,8 @@ describe('a foreign model: no card.json, no "logits" output (as torch.onnx write
       );
       const told = await VaeModel.load(dir, { likelihood: 'bernoulli' });
       try {
-        const a = await told.score(binary, { samples: 8, seed: 1 });
-        const b = await original.score(binary, { samples: 8, seed: 1 });
+        const a = (await told.score(binary, { score: 'nll', samples: 8, seed: 1 })).values;
+        const b = (await original.score(binary, { score: 'nll', samples: 8, seed: 1 })).values;
         // From probabilities (clamped at 1e-7) rather than logits: the same scores within a hair.
         for (const [i, s] of a.entries()) assert.ok(Math.abs(s - (b[i] as number)) < 1e-3, `${s} vs ${b[i]}`);
       } finally {

@@ -10,7 +10,6 @@ import {
   makeNode,
   makeValueInfo,
 } from '../src/export/onnx-builder.js';
-import { drawImportanceSamples, importanceScores } from '../src/runtime/importance-score.js';
 import {
   checkEncoderFits,
   decoderContract,
@@ -143,31 +142,6 @@ describe('the I/O contract, from session metadata alone', () => {
       assert.throws(f, (error: unknown) => error instanceof ModelDirError && message.test(error.message));
     });
   }
-});
-
-describe('importance-sampled scores as pure arithmetic', () => {
-  test('with mu = 0, logvar = 0 every weight is p(x|z): one sample gives −log p(x|z) for that z', () => {
-    const L = 2;
-    const draws = drawImportanceSamples(new Float32Array(L), new Float32Array(L), L, 1, 3);
-    assert.equal(draws.logPzMinusLogQ[0], 0);
-    const x = new Float32Array([1, 0, 1]);
-    const probabilities = new Float32Array([0.9, 0.2, 0.5]);
-    const [score] = importanceScores(probabilities, x, draws, 1, { kind: 'bernoulli' }, false);
-    assert.ok(Math.abs((score as number) + Math.log(0.9 * 0.8 * 0.5)) < 1e-6);
-  });
-
-  test('K identical weights average to the same score; logits and probabilities agree', () => {
-    const draws = { z: new Float32Array(4), logPzMinusLogQ: new Float64Array([0.5, 0.5, 0.5, 0.5]) };
-    const x = new Float32Array([0, 1]);
-    const logits = new Float32Array([-1, 2, -1, 2, -1, 2, -1, 2]);
-    const probs = logits.map((l) => 1 / (1 + Math.exp(-l)));
-    const a = importanceScores(logits, x, draws, 4, { kind: 'bernoulli' }, true)[0] as number;
-    const b = importanceScores(probs, x, draws, 4, { kind: 'bernoulli' }, false)[0] as number;
-    const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
-    const want = -(Math.log(1 - sigmoid(-1)) + Math.log(sigmoid(2)) + 0.5);
-    assert.ok(Math.abs(a - want) < 1e-12, `${a} vs ${want}`);
-    assert.ok(Math.abs(a - b) < 1e-6, `${a} vs ${b}`);
-  });
 });
 
 describe('the warm-up model', () => {

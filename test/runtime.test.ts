@@ -234,10 +234,12 @@ describe('VaeModel: score, interpolate, traverse', () => {
     });
     const model = await VaeModel.load(dir);
     try {
-      const scores = await model.score(
-        { data: split.images, shape: [n, 28, 28, 1] },
-        { samples: K, seed: 5 },
-      );
+      const scores = (
+        await model.score(
+          { data: split.images, shape: [n, 28, 28, 1] },
+          { score: 'nll', samples: K, seed: 5 },
+        )
+      ).values;
       const mean = scores.reduce((a, b) => a + b, 0) / n;
       assert.ok(
         Math.abs(mean - (report.iwaeNll as number)) < 0.01,
@@ -247,7 +249,7 @@ describe('VaeModel: score, interpolate, traverse', () => {
       const noise = Array.from({ length: 3 }, (_, i) =>
         Array.from({ length: 784 }, (_, j) => ((i * 7919 + j * 104729) % 997) / 997),
       );
-      const noiseScores = await model.score(noise, { samples: 4 });
+      const noiseScores = (await model.score(noise, { score: 'nll', samples: 4 })).values;
       assert.ok(
         Math.min(...noiseScores) > Math.max(...scores),
         `noise ${Math.min(...noiseScores)} vs digits ${Math.max(...scores)}`,

@@ -33,7 +33,7 @@ describe('vae serve as a process', () => {
     const x = Array.from({ length: 16 }, (_, i) =>
       Array.from({ length: D }, (_, j) => ((i + j) % 5 === 0 ? 1 : 0)),
     );
-    const slow = postJson(`${s.url}/v1/models/mnist-mini/score`, { x, samples: 3000 });
+    const slow = postJson(`${s.url}/v1/models/mnist-mini/score`, { x, score: 'nll', samples: 3000 });
     await new Promise((r) => setTimeout(r, 200));
     s.child.kill('SIGTERM');
     const done = await slow;

@@ -116,7 +116,7 @@ describe('vae serve: slow clients, deep bodies, graceful shutdown', () => {
     const x = Array.from({ length: 16 }, (_, i) =>
       Array.from({ length: D }, (_, j) => ((i + j) % 5 === 0 ? 1 : 0)),
     );
-    const slowScore = postJson(`${s.url}/v1/models/mnist-mini/score`, { x, samples: 3000 });
+    const slowScore = postJson(`${s.url}/v1/models/mnist-mini/score`, { x, score: 'nll', samples: 3000 });
     await new Promise((r) => setTimeout(r, 100));
     const before = Array.from({ length: 100 }, (_, i) =>
       postJson(`${s.url}/v1/models/mnist-mini/decode`, decodeBody(i)),

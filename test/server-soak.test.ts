@@ -49,7 +49,7 @@ function pick(rng: ReturnType<typeof createRng>, base: string): Call {
       },
     }),
     () => json(`${m}/encode`, { x: x() }),
-    () => json(`${m}/score`, { x: x().slice(0, 2), samples: 8, seed: rng.uint32() }),
+    () => json(`${m}/score`, { x: x().slice(0, 2), score: 'nll', samples: 8, seed: rng.uint32() }),
     () => json(`${m}/sample`, { n: rows, seed: rng.uint32() }, { accept: 'image/png' }),
     () => json(`${m}/decode`, { z: [new Array(L - 1).fill(0)] }),
     () => json(`${m}/decode`, '{"z":[[1,2'),

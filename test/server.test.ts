@@ -68,10 +68,26 @@ describe('vae serve: the HTTP service', () => {
     const rec = await postJson(`${t.url}/v1/models/mnist-mini/reconstruct`, { x: rows });
     assert.ok(maxAbsDiff(flat(rec.json.x_hat), (await model.reconstruct(rows)).data) < 1e-5);
 
-    const scored = await postJson(`${t.url}/v1/models/mnist-mini/score`, { x: rows, samples: 20, seed: 3 });
+    const scored = await postJson(`${t.url}/v1/models/mnist-mini/score`, {
+      x: rows,
+      score: 'nll',
+      samples: 20,
+      seed: 3,
+    });
     assert.equal(scored.json.samples, 20);
-    const expected = await model.score(rows, { samples: 20, seed: 3 });
-    assert.ok(maxAbsDiff(scored.json.scores as number[], expected) < 1e-3);
+    assert.equal(scored.json.score, 'nll');
+    const expected = await model.score(rows, { score: 'nll', samples: 20, seed: 3 });
+    assert.ok(maxAbsDiff(scored.json.scores as number[], expected.values) < 1e-3);
+    // The default: the calibrated dose score, with percentiles, verdicts and the statistics.
+    const dose = await postJson(`${t.url}/v1/models/mnist-mini/score`, { x: rows });
+    const inNode = await model.score(rows);
+    assert.equal(dose.json.score, 'dose');
+    assert.ok(maxAbsDiff(dose.json.scores as number[], inNode.values) < 1e-3);
+    assert.ok(maxAbsDiff(dose.json.percentiles as number[], inNode.percentiles as Float64Array) < 1e-2);
+    assert.deepEqual(dose.json.anomalous, inNode.anomalous);
+    assert.equal(dose.json.falseAlarmRate, 0.01);
+    const stats = dose.json.statistics as Record<string, number[]>;
+    assert.deepEqual(Object.keys(stats).sort(), ['bitsPerDim', 'distortion', 'misfit', 'nll', 'rate']);
   });
 
   test('sample draws the same z as VaeModel.sample for a seed, and nested examples are accepted', async () => {
@@ -439,7 +455,7 @@ describe('vae serve: batching off, readiness and shutdown', () => {
       const x = Array.from({ length: 16 }, () =>
         Array.from({ length: D }, () => (rng.uniform() < 0.2 ? 1 : 0)),
       );
-      const slow = postJson(`${url}/v1/models/m/score`, { x, samples: 2000 });
+      const slow = postJson(`${url}/v1/models/m/score`, { x, score: 'nll', samples: 2000 });
       await new Promise((r) => setTimeout(r, 50));
       const closing = server.close();
       assert.equal(server.state, 'draining');

@@ -25,8 +25,12 @@ describe('shipped models', () => {
       try {
         const { x } = await model.sample(4, { seed: 1 });
         assert.deepEqual(x.shape, [4, 28, 28, 1]);
-        const scores = await model.score(x, { samples: 2 });
-        assert.ok(scores.every((s) => Number.isFinite(s) && s > 0));
+        const scores = await model.score(x);
+        // Every shipped model is calibrated: its default score is dose, with percentiles and verdicts.
+        assert.equal(scores.score, 'dose');
+        assert.ok(scores.values.every((s) => Number.isFinite(s) && s >= 0));
+        assert.equal(scores.percentiles?.length, 4);
+        assert.equal(card.anomaly?.calibration.split, 'validation');
       } finally {
         await model.dispose();
       }

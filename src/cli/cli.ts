@@ -1,6 +1,6 @@
 /**
- * The `vae` command line: train, eval, export, sample, encode, decode, reconstruct, score,
- * interpolate, parity, serve, web and demo. Library code never prints; this file and
+ * The `vae` command line: train, eval, export, sample, encode, decode, reconstruct, score, ood,
+ * calibrate, interpolate, parity, serve, web and demo. Library code never prints; this file and
  * the commands are the only ones that talk to the terminal.
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
@@ -44,8 +44,16 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
     load: async () => (await import('./commands/reconstruct.js')).reconstructCommand,
   },
   score: {
-    summary: 'anomaly scores: −log p(x) per example by importance sampling, with the most unusual drawn',
+    summary: 'anomaly scores per example, with percentiles and verdicts, and the most unusual drawn',
     load: async () => (await import('./commands/score.js')).scoreCommand,
+  },
+  ood: {
+    summary: 'how well each anomaly score tells two datasets apart: AUROC, AUPRC, FPR at 95 % TPR, a PNG',
+    load: async () => (await import('./commands/ood.js')).oodCommand,
+  },
+  calibrate: {
+    summary: "measure the anomaly scores on the model's own kind of data, for percentiles and verdicts",
+    load: async () => (await import('./commands/calibrate.js')).calibrateCommand,
   },
   interpolate: {
     summary: 'decode the path between two latent codes into a PNG strip',

@@ -2,12 +2,15 @@
  * What the runtime commands (encode, decode, reconstruct, score, interpolate) share: loading a model
  * with onnxruntime-node, reading examples from a dataset, and writing PNG grids and CSV files.
  */
-import { type ModelCard, sizeOf } from '../core/model-dir.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AnyCard, MODEL_FILES, parseCardText, sizeOf } from '../core/model-dir.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
 import { imageGrid } from '../node/png.js';
 import { type LikelihoodOption, type NodeBackend, VaeModel } from '../runtime/node.js';
 import type { Batch } from '../runtime/tensor-input.js';
-import { loadDataset, type Split } from '../train/datasets.js';
+import { randomSubset, type Split } from '../train/dataset.js';
+import { loadDataset } from '../train/datasets.js';
 import {
   choiceFlag,
   type FlagSpec,
@@ -42,7 +45,12 @@ export const DATA_FLAGS: Record<string, FlagSpec> = Object.freeze({
     description: 'test, train, or all (train then test: every row of a csv: file, in order)',
     default: 'test',
   },
-  limit: { type: 'string', value: 'N', description: 'use the first N examples only' },
+  limit: {
+    type: 'string',
+    value: 'N',
+    description: 'use N examples drawn at random (with --seed) from the split, kept in its order',
+  },
+  seed: { type: 'string', value: 'S', description: 'seed of --limit', default: '0' },
   'image-size': { type: 'string', value: 'HxWxC', description: 'size to convert png: images to' },
 });
 
@@ -73,10 +81,39 @@ export function likelihoodFlag(cmd: string, args: ParsedArgs): LikelihoodOption 
 }
 
 /** Loads the model in DIR on the backend (and with the likelihood) the flags name. */
-export async function loadModel(cmd: string, args: ParsedArgs, dir: string): Promise<VaeModel> {
+export async function loadModel(
+  cmd: string,
+  args: ParsedArgs,
+  dir: string,
+  options: { withoutAnomaly?: boolean } = {},
+): Promise<VaeModel> {
   const backend = choiceFlag<NodeBackend>(cmd, args, 'backend', ['auto', 'cpu', 'cuda', 'wasm']);
   const likelihood = likelihoodFlag(cmd, args);
-  return VaeModel.load(dir, { backend, ...(likelihood ? { likelihood } : {}) });
+  const load = { backend, ...(likelihood ? { likelihood } : {}) };
+  if (!options.withoutAnomaly) return VaeModel.load(dir, load);
+  // The card without its anomaly section (which may be what is broken), the ONNX files as they are.
+  const cardPath = join(dir, MODEL_FILES.card);
+  const read = (file: string) =>
+    existsSync(join(dir, file)) ? new Uint8Array(readFileSync(join(dir, file))) : undefined;
+  const decoder = read(MODEL_FILES.decoderOnnx);
+  if (!existsSync(cardPath) || decoder === undefined) return VaeModel.load(dir, load);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(cardPath, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return VaeModel.load(dir, load);
+  }
+  delete raw.anomaly;
+  const encoder = read(MODEL_FILES.encoderOnnx);
+  return VaeModel.load(
+    {
+      decoder,
+      ...(encoder ? { encoder } : {}),
+      card: parseCardText(JSON.stringify(raw), cardPath),
+      where: dir,
+    },
+    load,
+  );
 }
 
 /** Examples of one split, checked against the model's input shape. */
@@ -87,11 +124,13 @@ export interface Examples {
   labels: Uint8Array | undefined;
   /** Each example's name where the source names them (a PNG folder's files). */
   ids: string[] | undefined;
+  /** Each example's index in the split (a random subset's are not 0, 1, 2…). */
+  indices: Uint32Array;
 }
 
 /** Reads the examples the flags name, in the model's input shape. */
 export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeModel): Promise<Examples> {
-  const card: ModelCard | undefined = model.card;
+  const card: AnyCard | undefined = model.card;
   const name = args.flags.dataset ?? card?.dataset;
   if (typeof name !== 'string') {
     throw new Error(`vae ${cmd}: the model has no card.json to name its dataset; pass --dataset`);
@@ -99,21 +138,41 @@ export async function loadExamples(cmd: string, args: ParsedArgs, model: VaeMode
   const split = choiceFlag(cmd, args, 'split', ['test', 'train', 'all']);
   const limit = args.flags.limit === undefined ? undefined : intFlag(cmd, args, 'limit', 1);
   const imageShape = imageSizeFlag(cmd, args);
-  const data = await loadDataset(name, imageShape ? { imageShape } : {});
+  return examplesOf(cmd, model, name, split, {
+    ...(limit === undefined ? {} : { limit }),
+    seed: intFlag(cmd, args, 'seed', 0),
+    ...(imageShape ? { imageShape } : {}),
+  });
+}
+
+/**
+ * The examples of one split of a dataset, in the model's input shape: all of them, or `limit` drawn
+ * at random with `seed`.
+ * @throws Error when the dataset's examples do not fit the model.
+ */
+export async function examplesOf(
+  cmd: string,
+  model: VaeModel,
+  name: string,
+  split: Examples['split'],
+  options: { limit?: number; seed: number; imageShape?: [number, number, number] },
+): Promise<Examples> {
+  const data = await loadDataset(name, options.imageShape ? { imageShape: options.imageShape } : {});
   if (sizeOf(data.shape) !== sizeOf(model.inputShape)) {
     throw new Error(
       `cannot ${cmd}: the model takes examples of shape [${model.inputShape}], "${data.name}" has [${data.shape}]`,
     );
   }
-  const part = split === 'all' ? concatSplits(data.train, data.test, sizeOf(data.shape)) : data[split];
-  const count = Math.min(part.count, limit ?? part.count);
-  const size = sizeOf(model.inputShape);
+  const whole = split === 'all' ? concatSplits(data.train, data.test, sizeOf(data.shape)) : data[split];
+  const part = randomSubset(whole, sizeOf(data.shape), options.limit, options.seed);
   return {
     name: data.name,
     split,
-    batch: { data: part.images.subarray(0, count * size), shape: [count, ...model.inputShape] },
-    labels: part.labels?.subarray(0, count),
-    ids: part.ids?.slice(0, count),
+    // A copy when the split lives in shared memory, which onnxruntime refuses.
+    batch: { data: part.images.slice(), shape: [part.count, ...model.inputShape] },
+    labels: part.labels,
+    ids: part.ids,
+    indices: part.indices,
   };
 }
 

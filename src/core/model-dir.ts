@@ -12,6 +12,7 @@
  * ```
  */
 
+import { type AnomalyCalibration, checkAnomalyCalibration } from './anomaly-card.js';
 import type { Normalization } from './normalization.js';
 
 /** The card's format tag; bumped when a field changes meaning. */
@@ -79,9 +80,10 @@ export interface CardMetrics {
   activeUnits?: number;
 }
 
-/** The contents of card.json. */
+/** The contents of card.json of a model this project trained. */
 export interface ModelCard {
   format: typeof CARD_FORMAT;
+  origin?: undefined;
   arch: Arch;
   /** Shape of one example, [H, W, C] for images or [D]. */
   inputShape: number[];
@@ -101,8 +103,34 @@ export interface ModelCard {
   metrics?: CardMetrics;
   /** The command line that produced the model, when it came from the CLI. */
   command?: string;
+  /**
+   * The anomaly scores' reference and calibration on the model's own data (training data and
+   * held-out data), so that every door gives the same percentiles and verdicts.
+   */
+  anomaly?: AnomalyCalibration;
   packageVersion: string;
 }
+
+/**
+ * card.json of a model exported by another tool, written by `vae calibrate` to hold its anomaly
+ * calibration: what the runtime needs, no training record.
+ */
+export interface ForeignCard {
+  format: typeof CARD_FORMAT;
+  origin: 'foreign';
+  inputShape: number[];
+  latentDim: number;
+  likelihood: Likelihood;
+  likelihoodParams?: LikelihoodParams;
+  normalization?: Normalization;
+  /** The data the calibration was measured on. */
+  dataset: string;
+  anomaly?: AnomalyCalibration;
+  packageVersion: string;
+}
+
+/** Any card.json the runtime reads: a trained model's, or a foreign model's. */
+export type AnyCard = ModelCard | ForeignCard;
 
 function fail(field: string, expected: string, got: unknown): never {
   throw new TypeError(`card.json: "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
@@ -118,21 +146,23 @@ function positiveInt(value: unknown, field: string): number {
  * Checks a parsed card.json and returns it typed.
  * @throws TypeError naming the first field that does not fit.
  */
-export function parseCard(value: unknown): ModelCard {
+export function parseCard(value: unknown): AnyCard {
   if (typeof value !== 'object' || value === null) fail('(root)', 'an object', value);
   const card = value as Record<string, unknown>;
   if (card.format !== CARD_FORMAT) fail('format', `"${CARD_FORMAT}"`, card.format);
-  if (card.arch !== 'mlp' && card.arch !== 'conv') fail('arch', '"mlp" or "conv"', card.arch);
+  const foreign = card.origin === 'foreign';
+  if (card.origin !== undefined && !foreign) fail('origin', '"foreign" or absent', card.origin);
+  if (!foreign && card.arch !== 'mlp' && card.arch !== 'conv') fail('arch', '"mlp" or "conv"', card.arch);
   if (!Array.isArray(card.inputShape) || card.inputShape.length === 0) {
     fail('inputShape', 'a non-empty array of positive integers', card.inputShape);
   }
   for (const [i, d] of card.inputShape.entries()) positiveInt(d, `inputShape[${i}]`);
   positiveInt(card.latentDim, 'latentDim');
-  positiveInt(card.hiddenDim, 'hiddenDim');
+  if (!foreign) positiveInt(card.hiddenDim, 'hiddenDim');
   if (card.likelihood !== 'bernoulli' && card.likelihood !== 'gaussian') {
     fail('likelihood', '"bernoulli" or "gaussian"', card.likelihood);
   }
-  if (typeof card.training !== 'object' || card.training === null)
+  if (!foreign && (typeof card.training !== 'object' || card.training === null))
     fail('training', 'an object', card.training);
   if (card.normalization !== undefined) {
     const n = card.normalization as { mean?: unknown; std?: unknown };
@@ -147,7 +177,8 @@ export function parseCard(value: unknown): ModelCard {
         fail(`normalization.${key}`, `an array of ${size} finite numbers${key === 'std' ? ' > 0' : ''}`, v);
     }
   }
-  return value as ModelCard;
+  if (card.anomaly !== undefined) checkAnomalyCalibration(card.anomaly);
+  return value as AnyCard;
 }
 
 /** Number of values in one example of the given shape. */
@@ -187,7 +218,7 @@ export function reexportHint(where: string | undefined): string {
  * @param path - where the text came from, for messages.
  * @throws ModelDirError naming the file, for invalid JSON or a field that does not fit.
  */
-export function parseCardText(text: string, path: string): ModelCard {
+export function parseCardText(text: string, path: string): AnyCard {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -215,7 +246,7 @@ export interface ModelBytes {
   decoder: Uint8Array;
   /** The decoder's file name (decoder.onnx, or a variant such as decoder.fp16.onnx). */
   decoderFile?: string;
-  card?: ModelCard;
+  card?: AnyCard;
   /** Where the files came from (a directory or a URL), for messages. */
   where?: string;
 }

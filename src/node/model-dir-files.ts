@@ -9,7 +9,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { MODEL_FILES, type ModelCard, ModelDirError, parseCardText } from '../core/model-dir.js';
+import {
+  type AnyCard,
+  MODEL_FILES,
+  type ModelCard,
+  ModelDirError,
+  parseCardText,
+} from '../core/model-dir.js';
 import {
   checkCardAgainstNetworks,
   latestCheckpointFolder,
@@ -130,5 +136,17 @@ export async function readCard(modelDir: string): Promise<ModelCard> {
       { cause: error },
     );
   }
-  return parseCardText(text.toString('utf8'), path);
+  const card = parseCardText(text.toString('utf8'), path);
+  if (card.origin === 'foreign') {
+    throw new ModelDirError(
+      path,
+      `cannot use ${path} for training or export: it describes a model exported by another tool (origin "foreign", written by vae calibrate), which has no vae-onnx checkpoint`,
+    );
+  }
+  return card;
+}
+
+/** Writes any card.json (a trained model's or a foreign model's) atomically. */
+export async function writeAnyCard(modelDir: string, card: AnyCard): Promise<void> {
+  await writeFileAtomic(join(modelDir, MODEL_FILES.card), `${JSON.stringify(card, null, 2)}\n`);
 }

@@ -139,7 +139,9 @@ export function parityInputs(
 /** card.json when the directory has one. */
 async function readOptionalCard(dir: string): Promise<ModelCard | undefined> {
   const path = join(dir, MODEL_FILES.card);
-  return existsSync(path) ? parseCardText(await readFile(path, 'utf8'), path) : undefined;
+  const card = existsSync(path) ? parseCardText(await readFile(path, 'utf8'), path) : undefined;
+  // A foreign model's card has no checkpoint behind it: parity compares its ONNX runtimes alone.
+  return card?.origin === 'foreign' ? undefined : card;
 }
 
 /**

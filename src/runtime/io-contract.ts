@@ -3,13 +3,7 @@
  * outputs to use, the latent size and the example shape, checked against each other and against
  * card.json. Pure: tests feed it fake metadata.
  */
-import {
-  MODEL_FILES,
-  type ModelCard,
-  ModelDirError,
-  modelFilePath,
-  reexportHint,
-} from '../core/model-dir.js';
+import { type AnyCard, MODEL_FILES, ModelDirError, modelFilePath, reexportHint } from '../core/model-dir.js';
 
 /** The part of an onnxruntime `InferenceSession` that describes its tensors. */
 export interface SessionMetadata {
@@ -156,7 +150,7 @@ export function checkEncoderFits(
 export function resolveExampleShape(
   decoder: DecoderContract,
   encoder: EncoderContract | undefined,
-  card: ModelCard | undefined,
+  card: AnyCard | undefined,
   where: string | undefined,
 ): number[] {
   const cardPath = modelFilePath(where, MODEL_FILES.card);

@@ -2,7 +2,7 @@
  * p(x|z), the likelihood `score` weighs decoded outputs with: how callers name it, what card.json
  * says of it, and log p(x|decoded) in float64.
  */
-import type { ModelCard } from '../core/model-dir.js';
+import type { AnyCard } from '../core/model-dir.js';
 
 /** p(x|z): Bernoulli over values in [0, 1], or Gaussian with one log-variance shared by every value. */
 export type LikelihoodSpec = { kind: 'bernoulli' } | { kind: 'gaussian'; logVariance: number };
@@ -70,7 +70,7 @@ export function checkLikelihood(option: LikelihoodOption | undefined): Likelihoo
 }
 
 /** The likelihood card.json describes, if it describes one completely. */
-export function cardLikelihood(card: ModelCard | undefined): LikelihoodSpec | undefined {
+export function cardLikelihood(card: AnyCard | undefined): LikelihoodSpec | undefined {
   if (card?.likelihood === 'bernoulli') return { kind: 'bernoulli' };
   const logVariance = card?.likelihoodParams?.logVariance;
   if (card?.likelihood === 'gaussian' && logVariance !== undefined) return { kind: 'gaussian', logVariance };

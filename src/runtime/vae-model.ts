@@ -4,10 +4,13 @@
  * `VaeModel.create`.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { MODEL_FILES, type ModelBytes, type ModelCard, modelFilePath } from '../core/model-dir.js';
+import type { AnomalyCalibration } from '../core/anomaly-card.js';
+import { SCORE_NAMES, type ScoreName } from '../core/anomaly-card.js';
+import { type AnyCard, MODEL_FILES, type ModelBytes, modelFilePath } from '../core/model-dir.js';
 import { destandardize, logStdSum, type Normalization, standardize } from '../core/normalization.js';
 import { normalArray } from '../core/random.js';
-import { drawImportanceSamples, importanceScores } from './importance-score.js';
+import type { ScoringNetworks } from './anomaly/compute.js';
+import type { ExampleStatistics } from './anomaly/statistics.js';
 import {
   checkEncoderFits,
   type DecoderContract,
@@ -20,6 +23,15 @@ import { type InterpolationMethod, interpolateCodes, traverseCodes } from './lat
 import { cardLikelihood, checkLikelihood, type LikelihoodOption, type LikelihoodSpec } from './likelihood.js';
 import { openSession, outputBatch, runBatched, runOnce } from './session-runner.js';
 import { type Batch, type BatchInput, checkUnitInterval, toBatch } from './tensor-input.js';
+
+/** The anomaly scores' code, loaded when first needed. */
+async function loadAnomaly() {
+  const [compute, scores] = await Promise.all([
+    import('./anomaly/compute.js'),
+    import('./anomaly/scores.js'),
+  ]);
+  return { ...compute, ...scores };
+}
 
 /** What a door gives the core: how to make sessions and tensors with its onnxruntime. */
 export interface OrtBinding {
@@ -49,6 +61,50 @@ export interface Moments {
   logvar: Batch;
 }
 
+/** Options of `score`. */
+export interface ScoreOptions {
+  /**
+   * Which score (see SCORE_NAMES). Default: the card's default (`dose`) when the model is
+   * calibrated, else `nll`.
+   */
+  score?: ScoreName;
+  /**
+   * Draws of q(z|x) per example. Default: as many as the model's calibration used (16). Percentiles
+   * and verdicts need that number; `dose` requires it.
+   */
+  samples?: number;
+  /** Seeds the draws. Default: the calibration's (0). */
+  seed?: number;
+  /** The share of the model's held-out data a verdict flags. Default: the card's, 1 %. */
+  falseAlarmRate?: number;
+  /** Also give every other score the model allows (`complexity` included) in `variants`. */
+  variants?: boolean;
+  /** Called as examples are scored: done, and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What `score` gives: one value per example, with its percentile and verdict when the model is calibrated. */
+export interface AnomalyResult {
+  /** The score the values are. */
+  score: ScoreName;
+  values: Float64Array;
+  samples: number;
+  /** Each value's percentile (0–100) among the model's held-out data; absent without calibration. */
+  percentiles?: Float64Array;
+  /** Whether each value is past `threshold`: unusual at the false-alarm rate. */
+  anomalous?: boolean[];
+  threshold?: number;
+  falseAlarmRate?: number;
+  /**
+   * The model's statistics of each example, which the scores are made of: nll, rate, distortion and
+   * misfit (and bitsPerDim for Bernoulli models), in the networks' space (nll without a
+   * standardized model's Σ log std).
+   */
+  statistics: ExampleStatistics;
+  /** Every score the model allows, when asked with `variants`. */
+  variants?: Partial<Record<ScoreName, Float64Array>>;
+}
+
 interface Part<C> {
   session: InferenceSession;
   io: C;
@@ -61,7 +117,7 @@ export interface ModelParts {
   encoder: Part<EncoderContract> | undefined;
   /** Reads encoder.onnx when it is first needed (a lazily fetched model). */
   encoderLoader: (() => Promise<Uint8Array | undefined>) | undefined;
-  card: ModelCard | undefined;
+  card: AnyCard | undefined;
   where: string | undefined;
   decoderFile: string;
   inputShape: number[];
@@ -79,7 +135,7 @@ export class VaeModel {
   /** Size of the latent space. */
   readonly latentDim: number;
   /** The model card, when the model came with one. */
-  readonly card: ModelCard | undefined;
+  readonly card: AnyCard | undefined;
   /** Largest batch sent to one `session.run`. */
   readonly maxBatch: number;
   /** The decoder file the model runs (decoder.onnx, or a variant such as decoder.fp16.onnx). */
@@ -303,49 +359,152 @@ export class VaeModel {
   }
 
   /**
-   * The anomaly score of each example: −log p(x) estimated by importance sampling with `samples`
-   * draws from q(z|x) (the IWAE bound; 1 sample is the negative ELBO estimate), in nats. Higher is
-   * more anomalous. Seeded, so the same call gives the same scores in every runtime.
-   * @throws Error when the likelihood is unknown (see the `likelihood` load option); RangeError for
-   *   Bernoulli inputs outside [0, 1].
+   * Anomaly scores of each example, higher meaning more unusual. The default is `dose`, how atypical
+   * the model's own statistics of the example (its likelihood, its 8-bit likelihood, its rate and its
+   * misfit) are among its training data; raw likelihood (`nll`, −log p(x) by importance sampling)
+   * ranks images that are simply easy to compress as normal, whatever the model knows. With the
+   * model's calibration (card.json `anomaly`, written at training or by `vae calibrate`), each value
+   * also gets its percentile among the model's held-out data and a verdict at a false-alarm rate.
+   * Seeded: the same call gives the same scores in every runtime, and an example's score does not
+   * depend on the rest of the batch.
+   * @throws Error when the likelihood is unknown (see the `likelihood` load option), or the score
+   *   needs what the model lacks (`dose` without calibration, `complexity` for a non-image model);
+   *   RangeError for bad options and for Bernoulli inputs outside [0, 1].
    */
-  async score(x: BatchInput, options: { samples?: number; seed?: number } = {}): Promise<Float64Array> {
-    const K = options.samples ?? 1;
-    if (!Number.isInteger(K) || K < 1)
-      throw new RangeError(`score: "samples" must be a positive integer, got ${K}`);
+  async score(x: BatchInput, options: ScoreOptions = {}): Promise<AnomalyResult> {
+    // The scores' code is a chunk of its own in a browser bundle: a page that never scores skips it.
+    const {
+      computeScores,
+      DEFAULT_SCORE_SAMPLES,
+      scoresImages,
+      availableScores,
+      DEFAULT_FALSE_ALARM_RATE,
+      verdicts,
+    } = await loadAnomaly();
     const likelihood = this.likelihood();
+    const calibration = this.card?.anomaly;
+    const name = options.score ?? (calibration ? calibration.defaultScore : 'nll');
+    const nets = this.scoringNetworks(likelihood);
+    const available = availableScores(
+      likelihood.kind === 'bernoulli',
+      calibration !== undefined,
+      scoresImages(nets),
+    );
+    if (!SCORE_NAMES.includes(name)) {
+      throw new RangeError(
+        `score: "score" must be one of ${SCORE_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
+      );
+    }
+    if (!available.includes(name)) {
+      throw new Error(
+        name === 'dose'
+          ? `score: the dose score needs the model's calibration (card.json "anomaly"), which ${modelFilePath(this.where, MODEL_FILES.card)} does not have; calibrate it on data like its training data (vae calibrate DIR --dataset NAME), or ask for one of ${available.join(', ')}`
+          : `score: "${name}" needs ${name === 'complexity' ? 'a Bernoulli model of images' : 'a Bernoulli model'}; this model offers ${available.join(', ')}`,
+      );
+    }
+    const samples = options.samples ?? calibration?.samples ?? DEFAULT_SCORE_SAMPLES;
+    if (!Number.isInteger(samples) || samples < 1)
+      throw new RangeError(`score: "samples" must be a positive integer, got ${samples}`);
+    const seed = options.seed ?? calibration?.seed ?? 0;
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new RangeError(`score: "seed" must be an integer >= 0, got ${seed}`);
+    const rate = options.falseAlarmRate ?? calibration?.falseAlarmRate ?? DEFAULT_FALSE_ALARM_RATE;
+    if (!(rate > 0 && rate < 1))
+      throw new RangeError(`score: "falseAlarmRate" must be between 0 and 1, got ${options.falseAlarmRate}`);
+    if (name === 'dose' && calibration && samples !== calibration.samples) {
+      throw new RangeError(
+        `score: the dose score uses the ${calibration.samples} draws per example its reference was measured with; got "samples" ${samples}`,
+      );
+    }
     const given = toBatch(x, this.inputShape, 'score', 'x');
     if (likelihood.kind === 'bernoulli') checkUnitInterval(given, 'score', 'x');
-    // The likelihood is weighed where the networks work (standardized values, when the card says so).
+    // The statistics are measured where the networks work (standardized values, when the card says so).
     const batch = this.toModelSpace(given);
-    const { mu, logvar } = await this.encodeModelSpace(batch);
-    const decoder = this.decoder;
-    if (!decoder) throw new Error('score: the model is disposed');
-    const draws = drawImportanceSamples(mu.data, logvar.data, this.latentDim, K, options.seed ?? 0);
-    const logits = likelihood.kind === 'bernoulli' ? decoder.io.logits : undefined;
-    const n = batch.shape[0] as number;
-    const [decoded] = await runBatched(
-      decoder.session,
-      this.binding.tensor,
-      { input: decoder.io.input, outputs: [logits ?? (decoder.io.outputs[0] as string)] },
-      { data: draws.z, shape: [n * K, this.latentDim] },
-      this.inputShape,
-      this.maxBatch,
+    const { statistics, scores } = await computeScores(nets, batch.data, {
+      samples,
+      seed,
+      rows: Math.max(this.maxBatch, samples),
+      ...(calibration ? { reference: calibration.reference } : {}),
+      complexity: name === 'complexity' || options.variants === true,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const values = scores[name] as Float64Array;
+    const table = calibration?.calibration.scores[name];
+    const calibrated = table !== undefined && samples === calibration?.samples;
+    return {
+      score: name,
+      values,
+      samples,
+      ...(calibrated ? verdicts(values, table, rate) : {}),
+      statistics,
+      ...(options.variants ? { variants: scores } : {}),
+    };
+  }
+
+  /**
+   * Measures the anomaly scores on the model's own kind of data: the `dose` reference on `reference`
+   * (examples like the training data) and every score's calibration on `heldOut` (examples it did
+   * not train on), which is what card.json's `anomaly` holds (`vae calibrate` writes it). The model's
+   * `score` uses the section once it is in its card.
+   * @throws RangeError for inputs that do not fit; Error when the likelihood is unknown.
+   */
+  async calibrate(
+    reference: BatchInput,
+    heldOut: BatchInput,
+    options: {
+      samples?: number;
+      seed?: number;
+      referenceSplit?: string;
+      heldOutSplit?: string;
+      onStage?: (stage: string, done: number, total: number) => void;
+    } = {},
+  ): Promise<AnomalyCalibration> {
+    const { calibrateAnomaly, DEFAULT_SCORE_SAMPLES } = await loadAnomaly();
+    const likelihood = this.likelihood();
+    const prepare = (input: BatchInput, arg: string) => {
+      const batch = toBatch(input, this.inputShape, 'calibrate', arg);
+      if (likelihood.kind === 'bernoulli') checkUnitInterval(batch, 'calibrate', arg);
+      return this.toModelSpace(batch).data;
+    };
+    return calibrateAnomaly(
+      this.scoringNetworks(likelihood),
+      { x: prepare(reference, 'reference'), split: options.referenceSplit ?? 'reference' },
+      { x: prepare(heldOut, 'heldOut'), split: options.heldOutSplit ?? 'held-out' },
+      {
+        rows: Math.max(this.maxBatch, options.samples ?? DEFAULT_SCORE_SAMPLES),
+        ...(options.samples === undefined ? {} : { samples: options.samples }),
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.onStage ? { onStage: options.onStage } : {}),
+      },
     );
-    const scores = importanceScores(
-      (decoded as Batch).data,
-      batch.data,
-      draws,
-      K,
+  }
+
+  /** The networks as the anomaly scores use them: in the model's space, Bernoulli logits when the decoder gives them. */
+  private scoringNetworks(likelihood: LikelihoodSpec): ScoringNetworks {
+    const logits = likelihood.kind === 'bernoulli' ? this.decoder?.io.logits : undefined;
+    return {
+      inputShape: this.inputShape,
+      latentDim: this.latentDim,
       likelihood,
-      logits !== undefined,
-    );
-    // −log p(x) in the data's own units: −log p(standardized x) + Σ log std.
-    if (this.normalization) {
-      const shift = logStdSum(this.normalization);
-      for (let i = 0; i < scores.length; i++) scores[i] = (scores[i] as number) + shift;
-    }
-    return scores;
+      nllShift: this.normalization ? logStdSum(this.normalization) : 0,
+      encode: async (data, n) => {
+        const { mu, logvar } = await this.encodeModelSpace({ data, shape: [n, ...this.inputShape] });
+        return { mu: mu.data, logvar: logvar.data };
+      },
+      decode: async (z, n) => {
+        const decoder = this.decoder;
+        if (!decoder) throw new Error('score: the model is disposed');
+        const [decoded] = await runBatched(
+          decoder.session,
+          this.binding.tensor,
+          { input: decoder.io.input, outputs: [logits ?? (decoder.io.outputs[0] as string)] },
+          { data: z, shape: [n, this.latentDim] },
+          this.inputShape,
+          this.maxBatch,
+        );
+        return { data: (decoded as Batch).data, isLogits: logits !== undefined };
+      },
+    };
   }
 
   private toModelSpace(batch: Batch): Batch {
@@ -362,6 +521,16 @@ export class VaeModel {
    * The kind of p(x|z) that `score` uses: the `likelihood` load option, else card.json, else
    * Bernoulli when the decoder has a "logits" output; undefined when none of them tells.
    */
+  /** The likelihood `score` uses (the load option's, else the card's, else Bernoulli when the decoder gives logits), or undefined when unknown. */
+  get likelihoodSpec(): LikelihoodSpec | undefined {
+    try {
+      return this.likelihood();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The kind of likelihood `score` uses, or undefined when unknown. */
   get likelihoodKind(): 'bernoulli' | 'gaussian' | undefined {
     if (this.explicitLikelihood) return this.explicitLikelihood.kind;
     if (this.card?.likelihood === 'gaussian' || this.card?.likelihood === 'bernoulli')

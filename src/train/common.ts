@@ -17,7 +17,7 @@ export {
   writeCheckpoint,
 } from '../tfjs/checkpoint.js';
 export type { Dataset, MemoryData, Split } from './dataset.js';
-export { checkFinite, datasetFromMemory } from './dataset.js';
+export { checkFinite, datasetFromMemory, randomSubset } from './dataset.js';
 export type { ElboTerms, LikelihoodSpec } from './elbo.js';
 export {
   bernoulliNll,

@@ -2,6 +2,7 @@
  * A dataset in memory, as the trainer sees it (train and test splits of one example shape), and
  * the helpers that build one. No Node module: the browser door trains from these too.
  */
+import { createRng, permutation } from '../core/random.js';
 import { DataError } from './errors.js';
 
 /** Examples of one split, stored once, row-major, values in [0, 1] for images. */
@@ -94,4 +95,32 @@ export function datasetFromMemory(data: MemoryData): Dataset {
   const train = memorySplit(data.images, data.labels, size, 'data');
   const test = data.test ? memorySplit(data.test.images, data.test.labels, size, 'data.test') : train;
   return { name: data.name ?? 'memory', shape: [...shape], train, test };
+}
+
+/**
+ * `limit` examples of a split chosen at random (seeded), kept in the split's order, with their
+ * indices in it; the whole split when `limit` is undefined or not below its count. Datasets are
+ * often ordered by class (mnist-mini's first 2,000 are 0s and 1s): the first N are not a sample.
+ */
+export function randomSubset(
+  split: Split,
+  size: number,
+  limit: number | undefined,
+  seed: number,
+): Split & { indices: Uint32Array } {
+  if (limit === undefined || limit >= split.count) {
+    return { ...split, indices: Uint32Array.from({ length: split.count }, (_, i) => i) };
+  }
+  const indices = permutation(split.count, createRng(seed)).slice(0, limit).sort();
+  const images = new Float32Array(limit * size);
+  indices.forEach((from, to) => {
+    images.set(split.images.subarray(from * size, (from + 1) * size), to * size);
+  });
+  return {
+    images,
+    count: limit,
+    indices,
+    ...(split.labels ? { labels: Uint8Array.from(indices, (i) => split.labels?.[i] as number) } : {}),
+    ...(split.ids ? { ids: Array.from(indices, (i) => split.ids?.[i] as string) } : {}),
+  };
 }

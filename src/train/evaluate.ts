@@ -122,17 +122,19 @@ export async function iwaeNll(
   const likelihood = options.likelihood ?? BERNOULLI;
   // Examples per chunk so that one decoder call sees about 4,096 rows.
   const perChunk = Math.max(1, Math.floor(4096 / k));
+  // The same k draws for every example (as the runtime's scores use them): an example's estimate
+  // does not depend on its batch.
+  const draws = normalArray(k * latent, options.seed);
   let total = 0;
   for (let start = 0; start < count; start += perChunk) {
     const n = Math.min(perChunk, count - start);
-    const eps = normalArray(n * k * latent, options.seed + start);
     const sum = tf.tidy(() => {
       const x = tf.tensor(split.images.subarray(start * D, (start + n) * D), [n, ...shape]);
       const { mu, logvar } = splitMoments(encoder.predict(x) as tf.Tensor);
       // Rows ordered example-major: k draws of example 0, then k of example 1, …
       const muK = tf.reshape(tf.tile(tf.expandDims(mu, 1), [1, k, 1]), [n * k, latent]) as tf.Tensor2D;
       const lvK = tf.reshape(tf.tile(tf.expandDims(logvar, 1), [1, k, 1]), [n * k, latent]) as tf.Tensor2D;
-      const e = tf.tensor2d(eps, [n * k, latent]);
+      const e = tf.tile(tf.tensor2d(draws, [k, latent]), [n, 1]);
       const z = reparameterize(muK, lvK, e);
       // Tiled as rows of D values: webgpu reads a rank-5 tile back to the CPU, synchronously.
       const xK = tf.reshape(tf.tile(tf.expandDims(tf.reshape(x, [n, D]), 1), [1, k, 1]), [n * k, ...shape]);

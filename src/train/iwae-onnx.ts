@@ -1,6 +1,6 @@
 /**
  * The IWAE bound of `evaluate`, computed through a loaded `VaeModel` (onnxruntime) instead of tfjs:
- * the same chunks of examples and the same seeded noise per chunk, so the two give the same figure
+ * the same seeded noise (the same k draws for every example), so the two give the same figure
  * (within float32 rounding), while onnxruntime-node decodes ~10× faster than tfjs here.
  */
 import type { VaeModel } from '../runtime/vae-model.js';
@@ -11,7 +11,7 @@ const ROWS_PER_CHUNK = 4096;
 
 /** Options of `iwaeNllWithModel`. */
 export interface IwaeModelOptions {
-  /** Seeds the noise: chunk `start` draws from `seed + start`, as `iwaeNll` does. */
+  /** Seeds the noise: the k draws every example uses, as `iwaeNll` does. */
   seed: number;
   /** Use the first `limit` examples only. */
   limit?: number;
@@ -37,8 +37,8 @@ export async function iwaeNllWithModel(
     const n = Math.min(perChunk, count - start);
     // A copy: the split may live in shared memory, which onnxruntime refuses.
     const x = { data: split.images.slice(start * size, (start + n) * size), shape: [n, ...model.inputShape] };
-    const scores = await model.score(x, { samples: k, seed: options.seed + start });
-    for (const s of scores) total += s;
+    const scores = await model.score(x, { score: 'nll', samples: k, seed: options.seed });
+    for (const s of scores.values) total += s;
     options.onProgress?.(start + n, count);
   }
   return total / count;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_FILES, type ModelCard } from '../../core/model-dir.js';
+import { MODEL_FILES, type ModelCard, sizeOf } from '../../core/model-dir.js';
 import { logStdSum, standardize } from '../../core/normalization.js';
 import { VaeModel } from '../../runtime/node.js';
 import {
@@ -11,6 +11,7 @@ import {
   iwaeNll,
   loadCheckpoint,
   loadDataset,
+  randomSubset,
   readCard,
   type Split,
   selectBackend,
@@ -84,14 +85,19 @@ export const evalCommand: Command = {
       description: 'the IWAE bound on the first N examples (as the IWAE literature reports it)',
       default: '1000',
     },
-    limit: { type: 'string', value: 'N', description: 'evaluate the first N examples only (default: all)' },
-    seed: { type: 'string', value: 'N', description: 'seed of the z samples', default: '0' },
+    limit: {
+      type: 'string',
+      value: 'N',
+      description: 'evaluate N examples drawn at random (with --seed) from the split (default: all)',
+    },
+    seed: { type: 'string', value: 'N', description: 'seed of the z samples and of --limit', default: '0' },
     'image-size': { type: 'string', value: 'HxWxC', description: 'size to convert png: images to' },
     json: { type: 'boolean', description: 'print one JSON object with the figures' },
   },
   details: [
     'negElbo, recon and kl are single-sample estimates in nats per example over the whole split (or',
-    '--limit); iwaeNll is −log p(x) estimated with K importance samples on the first --iw-limit examples,',
+    '--limit examples drawn at random); iwaeNll is −log p(x) estimated with K importance samples on the',
+    'first --iw-limit of them,',
     'decoded by onnxruntime from the ONNX files when the directory has them (else by tfjs). Progress',
     'and its ETA go to stderr when it is a terminal, --json or not.',
   ].join('\n'),
@@ -114,7 +120,7 @@ export const evalCommand: Command = {
         `cannot evaluate: the model takes examples of shape [${card.inputShape}], "${data.name}" has [${data.shape}]`,
       );
     }
-    const part = data[split];
+    const part = randomSubset(data[split], sizeOf(data.shape), limit, seed);
     const started = performance.now();
     const show = !args.flags.json || process.stderr.isTTY === true;
     const bar = show ? progressBar() : undefined;
@@ -128,7 +134,6 @@ export const evalCommand: Command = {
         batchSize: 500,
         seed,
         likelihood: logVariance ? { kind: 'gaussian', logVariance } : { kind: 'bernoulli' },
-        ...(limit === undefined ? {} : { limit }),
       });
     } finally {
       logVariance?.dispose();

@@ -1,5 +1,6 @@
 import { DEFAULT_OPSET, exportVae } from '../../export/index.js';
 import { failpointStep } from '../../node/failpoints.js';
+import { thresholdAt } from '../../runtime/anomaly/quantiles.js';
 import {
   type BackendName,
   DEFAULT_TRAIN_OPTIONS,
@@ -279,6 +280,13 @@ export const trainCommand: Command = {
           : `, IWAE NLL ${m.iwaeNll.toFixed(3)} (k=${m.iw}, ${m.iwExamples} examples)`;
       note(
         `test neg-ELBO ${m.negElbo.toFixed(3)} nats (recon ${m.recon.toFixed(3)}, KL ${m.kl.toFixed(3)})${iwae}, ${m.activeUnits} active units, on ${m.examples} examples`,
+      );
+    }
+    const anomaly = result.card.anomaly;
+    const dose = anomaly?.calibration.scores.dose;
+    if (anomaly && dose) {
+      note(
+        `anomaly scores calibrated: dose reference on ${anomaly.reference.examples} training examples, percentiles on ${anomaly.calibration.examples} ${anomaly.calibration.split} examples; threshold ${thresholdAt(dose, anomaly.falseAlarmRate).toFixed(3)} flags ${100 * anomaly.falseAlarmRate} % of them`,
       );
     }
     const pictures = await writeTrainingPictures(outDir, result.networks, result.card, data, result.history);

@@ -1,10 +1,12 @@
 /** card.json of a finished run, built from its settings, history and test figures. Pure. */
+import type { AnomalyCalibration } from '../../core/anomaly-card.js';
 import { CARD_FORMAT, type ModelCard } from '../../core/model-dir.js';
 import { logStdSum, type Normalization } from '../../core/normalization.js';
 import type { EvaluationReport } from '../evaluate.js';
 import type { EpochReport, TrainOptions } from '../options.js';
 
-function round(x: number, digits: number): number {
+/** x rounded to `digits` decimals, as card.json keeps it. */
+export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
@@ -29,6 +31,8 @@ export interface FinishedRun {
   testSplit?: 'test' | 'validation' | 'train';
   /** The standardisation the networks were trained under, when there was one. */
   normalization: Normalization | undefined;
+  /** The anomaly scores' reference and calibration on the run's own data. */
+  anomaly?: AnomalyCalibration;
   packageVersion: string;
 }
 
@@ -79,6 +83,7 @@ export function buildCard(r: FinishedRun): ModelCard {
       activeUnits: r.test.activeUnits,
     },
     ...(o.command === undefined ? {} : { command: o.command }),
+    ...(r.anomaly ? { anomaly: r.anomaly } : {}),
     packageVersion: r.packageVersion,
   };
 }

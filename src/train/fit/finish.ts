@@ -1,11 +1,13 @@
 /** The end of a run, in a directory or in memory alike: its test figures, then its card. */
 import type { ModelCard } from '../../core/model-dir.js';
+import { logStdSum } from '../../core/normalization.js';
 import { deriveSeed } from '../../core/random.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
 import type { Split } from '../dataset.js';
 import { evaluate } from '../evaluate.js';
 import type { TrainOptions } from '../options.js';
-import { buildCard, type FinishedRun } from './build-card.js';
+import { calibrateRun } from './anomaly.js';
+import { buildCard, type FinishedRun, round } from './build-card.js';
 import { readLogVariance } from './fit-loop.js';
 import type { RunState } from './run-state.js';
 import type { RunSplits } from './splits.js';
@@ -45,6 +47,23 @@ export async function testAndCard(
         }
       : {}),
   });
+  const read = await readLogVariance(run);
+  // As the card keeps it, so that the runtime's scores reproduce the calibration's.
+  const logVariance = read === undefined ? undefined : round(read, 6);
+  const anomaly = await calibrateRun(
+    run.nets,
+    splits.data.shape,
+    logVariance === undefined ? { kind: 'bernoulli' } : { kind: 'gaussian', logVariance },
+    splits.normalization ? logStdSum(splits.normalization) : 0,
+    {
+      train: splits.data.train,
+      fitRows: splits.fitRows,
+      heldOut: splits.val ?? end.test,
+      heldOutName: splits.val ? 'validation' : (end.testSplit ?? 'test'),
+    },
+    o.seed,
+    o.onFinishing ? (stage, done, total) => o.onFinishing?.({ stage, done, total }) : undefined,
+  );
   return buildCard({
     options: o,
     datasetName: splits.data.name,
@@ -57,7 +76,8 @@ export async function testAndCard(
     trainExamples: splits.fitRows.length,
     valExamples: splits.val?.count ?? 0,
     stoppedEarly: end.stoppedEarly,
-    logVariance: await readLogVariance(run),
+    logVariance,
+    anomaly,
     test,
     ...(end.testSplit ? { testSplit: end.testSplit } : {}),
     normalization: splits.normalization,

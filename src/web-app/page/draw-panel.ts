@@ -1,48 +1,76 @@
 /**
- * The Draw panel: the seed's three uses on the model in use, for a digit the user draws. The page
- * encodes the drawing (compression to a latent code), decodes the code (generation), and scores it
- * with `VaeModel.score`, −log p(x) by importance sampling (anomaly detection), beside the scores of
- * typical test images, so that a scribble visibly scores as unusual.
+ * The Draw panel: the seed's three uses on the model in use, for a drawing. The page encodes the
+ * drawing (compression to a latent code), decodes the code (generation), and scores it with
+ * `VaeModel.score` (anomaly detection): the model's default score, its percentile among the model's
+ * own held-out data (card.json's calibration) and the verdict at its false-alarm rate, on a
+ * histogram of that data's scores, so that a scribble visibly scores as unusual for this model.
  */
+import { CALIBRATION_P, type ScoreName } from '../../core/anomaly-card.js';
+import { percentileOf, quantileTable, thresholdAt } from '../../runtime/anomaly/quantiles.js';
 import type { VaeModel } from '../../runtime/web.js';
 import { $, type AppContext, type Images } from './context.js';
 import { bundledDigits } from './digits.js';
 import { drawGrid } from './draw.js';
 import { drawCode, drawScores } from './plots.js';
 
-/** Importance samples per score: the estimate's spread is well under a nat at this count. */
-export const SCORE_SAMPLES = 200;
 /** Strokes in the Scribble button's drawing. */
 const SCRIBBLE_STROKES = 32;
-/** Typical test images scored per model, for the histogram. */
+/** Typical images scored, for a model without calibration. */
 const TYPICAL = 200;
+/** The datasets the bundled digits stand for, for a model without calibration. */
+const DIGIT_DATASETS = ['mnist-mini', 'mnist'];
 
-const typicalCache = new WeakMap<VaeModel, Promise<number[] | undefined>>();
+/** A score's distribution on data the model knows, as a table at CALIBRATION_P, and what the data are. */
+interface Reference {
+  table: number[];
+  label: string;
+  /** True when the table is the model's own calibration (card.json), not measured here. */
+  calibrated: boolean;
+}
 
-/** The model's scores of typical test images: the bundled digits, or the test part of what it was trained on here. */
-function typicalScores(ctx: AppContext, model: VaeModel): Promise<number[] | undefined> {
-  let scores = typicalCache.get(model);
-  if (!scores) {
-    scores = (async () => {
+const referenceCache = new WeakMap<VaeModel, Promise<Reference | undefined>>();
+
+/**
+ * The distribution the panel compares a drawing with: the model's calibration when card.json has
+ * one; else the scores of images like its training data, measured here (the held-out part of what it
+ * was trained on in this tab, or the bundled digits for a digits model); else none.
+ */
+function referenceFor(ctx: AppContext, model: VaeModel, score: ScoreName): Promise<Reference | undefined> {
+  let found = referenceCache.get(model);
+  if (!found) {
+    found = (async () => {
+      const calibration = model.card?.anomaly;
+      const table = calibration?.calibration.scores[score];
+      if (calibration && table) {
+        const c = calibration.calibration;
+        return {
+          table,
+          label: `${c.examples} held-out ${model.card?.dataset ?? ''} examples (${c.split})`.replace(
+            '  ',
+            ' ',
+          ),
+          calibrated: true,
+        };
+      }
       const shape = model.inputShape;
       const sameShape = (images: Images) => images.shape.join() === shape.join();
       let test: Images | undefined = ctx.trainedOn && sameShape(ctx.trainedOn) ? ctx.trainedOn : undefined;
-      if (!test) {
+      if (!test && DIGIT_DATASETS.includes(model.card?.dataset ?? '')) {
         const digits = await bundledDigits();
         if (sameShape(digits.test)) test = digits.test;
       }
       if (!test) return undefined;
       const n = Math.min(TYPICAL, test.count);
       const size = shape.reduce((a, b) => a * b, 1);
-      const s = await model.score(
+      const r = await model.score(
         { data: test.images.subarray(0, n * size), shape: [n, ...shape] },
-        { samples: SCORE_SAMPLES, seed: 1 },
+        { score },
       );
-      return Array.from(s);
+      return { table: quantileTable(r.values, CALIBRATION_P), label: `${n} test images`, calibrated: false };
     })();
-    typicalCache.set(model, scores);
+    referenceCache.set(model, found);
   }
-  return scores;
+  return found;
 }
 
 /**
@@ -87,10 +115,16 @@ export function padToInput(pad: HTMLCanvasElement, [H, W, C]: readonly number[])
 
 /** What the panel shows for one drawing. */
 export interface Analysis {
+  /** The score's name and value (higher is more unusual). */
+  scoreName: ScoreName;
   score: number;
-  /** Fraction of the typical test images' scores below this one (NaN without them). */
+  /** Its percentile among the model's held-out data, as a fraction (NaN with nothing to compare). */
   fractionBelow: number;
+  /** The verdict at the model's false-alarm rate (undefined with nothing to compare). */
+  anomalous: boolean | undefined;
   mu: Float32Array;
+  /** The drawing as the model's input. */
+  x: Float32Array;
 }
 
 /** Encodes, reconstructs and scores the drawing on the model in use, and draws the results. */
@@ -115,17 +149,30 @@ export async function analyze(ctx: AppContext): Promise<Analysis | undefined> {
   const recon = await model.decode({ data: mu.data, shape: [1, model.latentDim] });
   drawGrid($('draw-recon'), recon.data, [1, ...shape], 1, 4);
   drawCode($<HTMLCanvasElement>('draw-code'), mu.data, logvar.data);
-  const [score = Number.NaN] = await model.score(batch, { samples: SCORE_SAMPLES, seed: 1 });
-  const typical = await typicalScores(ctx, model);
-  const fractionBelow = typical
-    ? drawScores($<HTMLCanvasElement>('draw-scores'), typical, score)
-    : Number.NaN;
-  const percent = (100 * fractionBelow).toFixed(1);
-  verdict.className = fractionBelow > 0.99 ? 'unusual' : fractionBelow < 0.95 ? 'typical' : '';
-  verdict.textContent = typical
-    ? `−log p(x) ≈ ${score.toFixed(1)} nats: higher than ${percent}% of ${typical.length} test images — ${fractionBelow > 0.99 ? 'unusual for this model' : fractionBelow < 0.95 ? 'a typical image for this model' : 'at the edge of what the model knows'}`
-    : `−log p(x) ≈ ${score.toFixed(1)} nats (no test images of this shape to compare with)`;
-  return { score, fractionBelow, mu: mu.data };
+  const result = await model.score(batch);
+  const score = result.values[0] as number;
+  const reference = await referenceFor(ctx, model, result.score);
+  const rate = result.falseAlarmRate ?? model.card?.anomaly?.falseAlarmRate ?? 0.01;
+  const threshold = result.threshold ?? (reference ? thresholdAt(reference.table, rate) : undefined);
+  const percentile =
+    result.percentiles?.[0] ?? (reference ? percentileOf(reference.table, score) : Number.NaN);
+  const anomalous = result.anomalous?.[0] ?? (threshold === undefined ? undefined : score > threshold);
+  const name = `${result.score} score`;
+  if (reference) {
+    drawScores(
+      $<HTMLCanvasElement>('draw-scores'),
+      reference.table,
+      CALIBRATION_P,
+      score,
+      threshold,
+      reference.label,
+    );
+  }
+  verdict.className = anomalous === undefined ? '' : anomalous ? 'unusual' : percentile < 95 ? 'typical' : '';
+  verdict.textContent = reference
+    ? `${name} ${score.toFixed(1)}: higher than ${percentile.toFixed(1)}% of ${reference.label} — ${anomalous ? `unusual for this model (past the threshold that flags ${(100 * rate).toFixed(1)}% of them)` : percentile < 95 ? 'a typical image for this model' : 'at the edge of what the model knows'}`
+    : `${name} ${score.toFixed(1)} (this model has no calibration to compare with: vae calibrate DIR --dataset NAME)`;
+  return { scoreName: result.score, score, fractionBelow: percentile / 100, anomalous, mu: mu.data, x };
 }
 
 /** Clears the pad and draws `strokes` random strokes across it (seeded): something no digit looks like. */

@@ -8,10 +8,18 @@
  * - Draw (draw-panel.ts): a drawing encoded, reconstructed and scored.
  * It exposes `window.vaeApp` so that browser tests can decode a given z, train, and score.
  */
-import { VaeModel, type WebLoadOptions } from '../../runtime/web.js';
+import { type ScoreOptions, VaeModel, type WebLoadOptions } from '../../runtime/web.js';
 import { $, type AppContext } from './context.js';
 import { drawGrid } from './draw.js';
 import type { TrainOutcome, TrainRequest } from './train-panel.js';
+
+/** What `window.vaeApp.score` resolves to. */
+interface ScoredImages {
+  score: string;
+  values: number[];
+  percentiles?: number[];
+  anomalous?: boolean[];
+}
 
 interface App {
   ready: boolean;
@@ -28,8 +36,11 @@ interface App {
    * digits), exports, and makes the result the page's model.
    */
   train(request?: Partial<TrainRequest>): Promise<TrainOutcome>;
-  /** Anomaly scores (−log p(x), 200 importance samples) of flat images under the model in use. */
-  score(images: number[][]): Promise<number[]>;
+  /**
+   * Anomaly scores of flat images under the model in use (VaeModel.score's options), with their
+   * percentiles and verdicts when the model is calibrated.
+   */
+  score(images: number[][], options?: ScoreOptions): Promise<ScoredImages>;
   /** Shows a panel ('explore', 'train' or 'draw'), loading its code first. */
   showPanel(name: string): Promise<void>;
   /** The Draw panel's analysis of a scribble (seeded random strokes). */
@@ -56,16 +67,19 @@ const app: App = {
       ...request,
     });
   },
-  score: async (images) => {
+  score: async (images, options = {}) => {
     if (!model) throw new Error('score: no model is loaded yet');
     const size = model.inputShape.reduce((a, b) => a * b, 1);
     const bad = images.findIndex((row) => row.length !== size);
     if (bad >= 0)
       throw new RangeError(`score: image ${bad} has ${images[bad]?.length} values, the model takes ${size}`);
     const data = Float32Array.from(images.flat());
-    return Array.from(
-      await model.score({ data, shape: [images.length, ...model.inputShape] }, { samples: 200, seed: 1 }),
-    );
+    const r = await model.score({ data, shape: [images.length, ...model.inputShape] }, options);
+    return {
+      score: r.score,
+      values: Array.from(r.values),
+      ...(r.percentiles ? { percentiles: Array.from(r.percentiles), anomalous: r.anomalous ?? [] } : {}),
+    };
   },
   showPanel: (name) => showPanel(name),
   scribble: async (s, strokes) => {

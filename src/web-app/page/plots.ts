@@ -100,27 +100,33 @@ export function drawCode(canvas: HTMLCanvasElement, mu: ArrayLike<number>, logva
 }
 
 /**
- * A histogram of typical scores with a marker at `value`; higher is more unusual.
- * @returns the fraction of typical scores below `value`.
+ * A histogram of a score's distribution on the model's own held-out data, from its calibration
+ * table (values at the probabilities `probabilities`), with a line at `value` ("yours") and a dashed
+ * one at `threshold` (past it: unusual). `label` names the data.
  */
 export function drawScores(
   canvas: HTMLCanvasElement,
-  typical: readonly number[],
+  table: readonly number[],
+  probabilities: readonly number[],
   value: number | undefined,
-): number {
+  threshold: number | undefined,
+  label: string,
+): void {
   const ctx = context(canvas);
-  if (!ctx || typical.length === 0) return Number.NaN;
-  const sorted = [...typical].sort((a, b) => a - b);
-  const lo = sorted[0] as number;
-  const hi = Math.max(sorted[sorted.length - 1] as number, value ?? -Infinity);
+  if (!ctx || table.length < 2) return;
+  // The 0.5th to 99.5th percentile spans the bins; the histogram is drawn from the table's mass.
+  const lo = table[1] as number;
+  const hi = Math.max(table[table.length - 2] as number, value ?? -Infinity, threshold ?? -Infinity);
   const bins = 30;
   const width = (hi - lo) / bins || 1;
   const counts = new Array<number>(bins).fill(0);
-  for (const v of sorted) {
-    const bin = Math.min(bins - 1, Math.floor((v - lo) / width));
-    counts[bin] = (counts[bin] as number) + 1;
+  for (let i = 0; i + 1 < table.length; i++) {
+    const mass = (probabilities[i + 1] as number) - (probabilities[i] as number);
+    const mid = ((table[i] as number) + (table[i + 1] as number)) / 2;
+    const bin = Math.min(bins - 1, Math.max(0, Math.floor((mid - lo) / width)));
+    counts[bin] = (counts[bin] as number) + mass;
   }
-  const top = Math.max(...counts);
+  const top = Math.max(...counts) || 1;
   const left = 8;
   const bottom = canvas.height - 18;
   const binWidth = (canvas.width - 16) / bins;
@@ -131,10 +137,20 @@ export function drawScores(
   });
   ctx.fillStyle = INK;
   ctx.fillText(fmt(lo), left, canvas.height - 4);
-  ctx.fillText(`${fmt(hi)} nats`, canvas.width - 60, canvas.height - 4);
-  ctx.fillText(`${typical.length} test digits`, left, 12);
-  if (value === undefined) return Number.NaN;
-  const xv = left + ((value - lo) / (hi - lo || 1)) * (canvas.width - 16);
+  ctx.fillText(fmt(hi), canvas.width - 40, canvas.height - 4);
+  ctx.fillText(label, left, 12);
+  const xOf = (v: number) => left + ((Math.min(v, hi) - lo) / (hi - lo || 1)) * (canvas.width - 16);
+  if (threshold !== undefined) {
+    ctx.strokeStyle = INK;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(xOf(threshold), 16);
+    ctx.lineTo(xOf(threshold), bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  if (value === undefined) return;
+  const xv = xOf(value);
   ctx.strokeStyle = '#b00020';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -144,5 +160,4 @@ export function drawScores(
   ctx.lineWidth = 1;
   ctx.fillStyle = '#b00020';
   ctx.fillText('yours', Math.min(xv + 3, canvas.width - 34), 28);
-  return sorted.filter((v) => v < value).length / sorted.length;
 }

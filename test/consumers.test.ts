@@ -180,14 +180,14 @@ describe('the packages as users get them', () => {
     assert.deepEqual(names.sort(), [tarballs.full, tarballs.runtime].map((p) => p.split('/').at(-1)).sort());
   });
 
-  test('the tarballs: the runtime is small; the full package stays under 6.2 MB without checkpoints', (t) => {
+  test('the tarballs: the runtime is small; the full package stays under 6.5 MB without checkpoints', (t) => {
     const runtime = statSync(tarballs.runtime).size;
     const full = statSync(tarballs.full).size;
     t.diagnostic(`vae-onnx-runtime ${runtime} bytes, vae-onnx ${full} bytes`);
     assert.ok(runtime < 100_000, `${runtime}`);
     // 5.4 MB of it are the ONNX files (floats, which gzip barely shrinks); the web app's Train panel
     // (TensorFlow.js) is 0.23 MB. The panel's digits are not in it: vae web writes them from mnist.
-    assert.ok(full <= 6_200_000, `${full}`);
+    assert.ok(full <= 6_500_000, `${full}`);
     const listing = spawnSync('tar', ['tzf', tarballs.full], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(listing, /digits\.bin/);
     assert.match(listing, /package\/models\/mnist-mini\/decoder\.onnx/);

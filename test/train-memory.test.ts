@@ -70,7 +70,7 @@ describe('trainInMemory', () => {
 
     // The files, unpacked in a folder, are a model directory the CLI's exporter reads.
     const unpacked = tempDir();
-    writeFiles(unpacked, unpackModelZip(packModelZip(inMemory.files)));
+    writeFiles(unpacked, await unpackModelZip(packModelZip(inMemory.files)));
     const fromDisk = await exportVae(unpacked);
     const fromMemory = vaeToOnnx(inMemory.networks, inMemory.card);
     assert.deepEqual(Buffer.from(fromDisk.encoder), Buffer.from(fromMemory.encoder));
@@ -98,7 +98,7 @@ describe('trainInMemory', () => {
     assert.equal(stopped.card.training.steps, 7);
     assert.equal(stopped.card.training.epochs, 0);
     // Through a zip and back, as a page would keep it.
-    const resumeFrom = unpackModelZip(packModelZip(stopped.files));
+    const resumeFrom = await unpackModelZip(packModelZip(stopped.files));
     const resumed = await trainInMemory(data, { ...tiny, epochs: 2, resumeFrom });
     assert.equal(resumed.aborted, false);
     assert.equal(resumed.card.training.steps, straight.card.training.steps);

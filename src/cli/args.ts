@@ -158,5 +158,9 @@ export function imageSizeFlag(cmd: string, args: ParsedArgs): [number, number, n
     throw new UsageError(
       `vae ${cmd}: --image-size must look like HxWxC with C 1 or 3 (e.g. 28x28x1), got "${raw}"`,
     );
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, w] = [Number(m[1]), Number(m[2])];
+  if (h < 1 || w < 1 || h > 4096 || w > 4096) {
+    throw new UsageError(`vae ${cmd}: --image-size needs a height and a width from 1 to 4096, got "${raw}"`);
+  }
+  return [h, w, Number(m[3])];
 }

@@ -2,7 +2,7 @@
  * What the runtime commands (encode, decode, reconstruct, score, interpolate) share: loading a model
  * with onnxruntime-node, reading examples from a dataset, and writing PNG grids and CSV files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AnyCard, MODEL_FILES, parseCardText, sizeOf } from '../core/model-dir.js';
 import { writeFileAtomic } from '../node/atomic-write.js';
@@ -198,9 +198,13 @@ export async function writeGrid(path: string, images: Batch, columns?: number): 
   await writeFileAtomic(path, imageGrid(images.data, images.shape, columns === undefined ? {} : { columns }));
 }
 
-/** A path flag whose default starts with DIR/, resolved against the model directory. */
+/**
+ * A path flag whose default starts with DIR/, resolved against the model directory; for a zipped
+ * model, beside the zip (`x.zip` → `x-samples.png`), since nothing can be written inside it.
+ */
 export function pathFlag(cmd: string, args: ParsedArgs, name: string, dir: string): string {
-  return stringFlag(cmd, args, name).replace(/^DIR\//, `${dir}/`);
+  const zipped = /\.zip$/i.test(dir) && existsSync(dir) && statSync(dir).isFile();
+  return stringFlag(cmd, args, name).replace(/^DIR\//, zipped ? `${dir.replace(/\.zip$/i, '')}-` : `${dir}/`);
 }
 
 /** A text cell for CSV: quoted when it holds a comma, a quote or a line break. */

@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { type ModelCard, sizeOf } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
-import { writeFileAtomic } from '../node/atomic-write.js';
 import { lineChartSvg } from '../node/loss-plot.js';
 import { imageGrid } from '../node/png.js';
 import type { Dataset, EpochReport, VaeNetworks } from '../train/index.js';
@@ -35,39 +33,31 @@ export function pairRows(
 }
 
 /**
- * Writes samples.png and reconstructions.png (computed with the tfjs networks) and loss.svg (from the
- * epoch history) into the model directory. Returns the files written; images only when examples are [H, W, C].
+ * samples.png and reconstructions.png (computed with the tfjs networks) and loss.svg (from the epoch
+ * history), by file name, for the model directory; images only when examples are [H, W, C].
  */
-export async function writeTrainingPictures(
-  dir: string,
+export async function trainingPictures(
   networks: VaeNetworks,
   card: ModelCard,
   data: Dataset,
   history: readonly EpochReport[],
-): Promise<string[]> {
-  const written: string[] = [];
-  const svg = lineChartSvg(`${card.dataset}: negative ELBO per epoch`, 'epoch', 'nats per example', [
+): Promise<Record<string, string | Uint8Array>> {
+  const files: Record<string, string | Uint8Array> = {};
+  files['loss.svg'] = lineChartSvg(`${card.dataset}: negative ELBO per epoch`, 'epoch', 'nats per example', [
     { name: 'train', color: '#1f77b4', values: history.map((h) => h.trainLoss) },
     { name: 'validation', color: '#d62728', values: history.map((h) => h.valNegElbo) },
   ]);
-  await writeFileAtomic(join(dir, 'loss.svg'), svg);
-  written.push('loss.svg');
-  if (card.inputShape.length !== 3) return written;
+  if (card.inputShape.length !== 3) return files;
   const D = sizeOf(card.inputShape);
   const z = normalArray(64 * card.latentDim, card.training.seed);
   const samples = await tfjsDecode(networks.decoder, z, [64, card.latentDim], card.likelihood);
-  await writeFileAtomic(
-    join(dir, 'samples.png'),
-    imageGrid(samples, [64, ...card.inputShape], { columns: 8 }),
-  );
+  files['samples.png'] = imageGrid(samples, [64, ...card.inputShape], { columns: 8 });
   const originals = spreadExamples(data.test.images, data.test.count, D, 32);
   const k = originals.length / D;
   const { mu } = await tfjsEncode(networks.encoder, originals, [k, ...card.inputShape]);
   const recon = await tfjsDecode(networks.decoder, mu, [k, card.latentDim], card.likelihood);
-  await writeFileAtomic(
-    join(dir, 'reconstructions.png'),
-    imageGrid(pairRows(originals, recon, D), [2 * k, ...card.inputShape], { columns: 8 }),
-  );
-  written.push('samples.png', 'reconstructions.png');
-  return written;
+  files['reconstructions.png'] = imageGrid(pairRows(originals, recon, D), [2 * k, ...card.inputShape], {
+    columns: 8,
+  });
+  return files;
 }

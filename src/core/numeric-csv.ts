@@ -15,6 +15,11 @@ export interface NumericCsv {
   columns: number;
 }
 
+/** A decimal number: optional sign, digits with an optional fraction, an optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
  * Parses CSV text of numbers.
  * @param source - the file's name, for messages.
@@ -28,8 +33,10 @@ export function parseNumericCsv(
   select?: (header: string[] | undefined, width: number) => number[],
 ): NumericCsv {
   const fail = (message: string) => new DataError(`cannot read CSV file ${source}: ${message}`);
-  const isNumeric = (c: string) => c !== '' && Number.isFinite(Number(c));
-  const lines = text.split(/\r?\n/);
+  // Decimal numbers only: Number() also reads 0x10, 0b11, 0o7 and Infinity, which no CSV writer means.
+  const isNumeric = (c: string) => DECIMAL.test(c) && Number.isFinite(Number(c));
+  // \r\n, \n and a lone \r (old Mac files) all end a line.
+  const lines = text.split(/\r\n|\n|\r/);
   let header: string[] | undefined;
   let width = 0;
   let keep: number[] = [];
@@ -48,7 +55,13 @@ export function parseNumericCsv(
     for (const j of keep) {
       const c = cells[j] as string;
       if (!isNumeric(c)) throw fail(`line ${index + 1}, column ${j + 1}: "${c}" is not a finite number`);
-      values.push(Number(c));
+      const v = Number(c);
+      if (Math.abs(v) > FLOAT32_MAX) {
+        throw fail(
+          `line ${index + 1}, column ${j + 1}: ${c} is outside the range of float32 (±3.4e38), in which models compute`,
+        );
+      }
+      values.push(v);
     }
     count++;
   });

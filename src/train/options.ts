@@ -1,7 +1,9 @@
-import type { Arch, Likelihood } from '../core/model-dir.js';
+import type { Arch, Likelihood, ModelCard } from '../core/model-dir.js';
+import type { VaeNetworks } from '../tfjs/checkpoint.js';
 import type { BackendName } from './backend.js';
 import type { Dataset } from './dataset.js';
 import type { LoadDatasetOptions } from './datasets.js';
+import { gigabytes, type MemoryEstimate, parameterCount, trainingBytes } from './memory-estimate.js';
 
 /** Progress reported after every training step. */
 export interface StepProgress {
@@ -95,6 +97,21 @@ export interface TrainOptions {
   onFinishing?: (progress: { stage: string; done: number; total: number }) => void;
   /** Stops the run between two steps; the steps taken so far are kept (see trainVae's result). */
   signal?: AbortSignal;
+  /**
+   * Files the caller adds to the model directory at the end of the run (pictures, the ONNX files), by
+   * name: written in one commit with card.json, so that the directory never holds a mix of runs.
+   * Node's trainVae only.
+   */
+  finish?: (result: {
+    card: ModelCard;
+    networks: VaeNetworks;
+    history: EpochReport[];
+  }) => Promise<Record<string, string | Uint8Array>>;
+  /**
+   * The most memory the run may need, by the estimate made before anything is allocated (see
+   * memory-estimate.ts). Default: half the machine's memory in Node, unlimited elsewhere.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** Defaults: the seed's MLP (784-400-20), Bernoulli, batch 128, Adam 1e-3, on the embedded mnist-mini. */
@@ -170,6 +187,16 @@ export function checkTrainOptions(o: TrainOptions): void {
       `trainVae: "standardize" must be true, false or "auto", got ${JSON.stringify(o.standardize)}`,
     );
   }
+  if (!(o.sigma >= 1e-4 && o.sigma <= 1e4)) {
+    throw new RangeError(
+      `trainVae: "sigma" (--sigma) must be from 1e-4 to 1e4, got ${o.sigma}: the Gaussian likelihood divides by σ², so a tinier σ makes every loss overflow`,
+    );
+  }
+  if (o.latentDim > 65_536 || o.hiddenDim > 10_000_000) {
+    throw new RangeError(
+      `trainVae: "latentDim" (--latent) must be at most 65536 and "hiddenDim" (--hidden) at most 10000000, got ${o.latentDim} and ${o.hiddenDim}`,
+    );
+  }
   if (o.workers !== 'auto' && !(Number.isInteger(o.workers) && o.workers >= 1)) {
     throw new RangeError(
       `trainVae: "workers" must be "auto" or a positive integer, got ${String(o.workers)}`,
@@ -196,4 +223,25 @@ export function runIdentity(o: TrainOptions, dataset: string): Record<string, un
     valFraction: o.valFraction,
     trainLimit: o.trainLimit ?? null,
   };
+}
+
+/**
+ * Refuses a run whose estimated memory (see trainingBytes) is over `limit`, naming the options (and
+ * their flags) that set the model's size, the estimate and the limit.
+ * @throws RangeError before anything is allocated.
+ */
+export function checkTrainingMemory(
+  o: TrainOptions,
+  inputShape: readonly number[],
+  workers: number,
+  limit: number,
+): MemoryEstimate {
+  const params = parameterCount(o.arch, inputShape, o.latentDim, o.hiddenDim);
+  const bytes = trainingBytes(params, workers);
+  if (bytes > limit) {
+    throw new RangeError(
+      `trainVae: a ${o.arch} VAE of ${Math.round(params / 1e6).toLocaleString('en-US')} M parameters ("hiddenDim" (--hidden) ${o.hiddenDim}, "latentDim" (--latent) ${o.latentDim}, inputs of [${inputShape.join(', ')}]) needs about ${gigabytes(bytes)} to train with ${workers} worker${workers === 1 ? '' : 's'}, more than the ${gigabytes(limit)} allowed ("maxMemoryBytes", --max-memory; default half this machine's memory): make the network smaller, or raise the limit`,
+    );
+  }
+  return { params, bytes, limit };
 }

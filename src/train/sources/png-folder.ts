@@ -37,6 +37,35 @@ function resize(src: Float32Array, h: number, w: number, c: number, toH: number,
   return out;
 }
 
+/** The most pixels an image may have (4096 × 4096): decoding takes 4 bytes each, before any resizing. */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+/** The most float32 values a folder's images may take together (2 GiB). */
+const MAX_FOLDER_VALUES = 2 ** 29;
+
+/**
+ * Checks a PNG's header before it is decoded: that it is a PNG, that its size (from IHDR) is within
+ * MAX_IMAGE_PIXELS, and that it is whole (it ends with the IEND chunk).
+ * @throws DataError naming the file and what is wrong.
+ */
+export function checkPngHeader(bytes: Uint8Array, path: string): void {
+  const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 33 || !SIGNATURE.every((b, i) => bytes[i] === b)) {
+    throw new DataError(`cannot read image ${path}: it is not a PNG file (${bytes.length} bytes)`);
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = v.getUint32(16);
+  const height = v.getUint32(20);
+  if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) {
+    throw new DataError(
+      `cannot read image ${path}: it is ${width}×${height} pixels; images of up to ${MAX_IMAGE_PIXELS} pixels (4096×4096) are read: resize it first`,
+    );
+  }
+  const end = new TextDecoder().decode(bytes.subarray(bytes.length - 8, bytes.length - 4));
+  if (end !== 'IEND') {
+    throw new DataError(`cannot read image ${path}: it is truncated (it does not end with the IEND chunk)`);
+  }
+}
+
 /** RGBA bytes to `channels` floats in [0, 1]: gray by ITU-R 601 luma, or RGB. Alpha is dropped. */
 function toChannels(rgba: Uint8Array, pixels: number, channels: 1 | 3): Float32Array {
   const out = new Float32Array(pixels * channels);
@@ -71,11 +100,15 @@ export async function readPngFolder(
   const parts: Float32Array[] = [];
   for (const name of names) {
     const path = join(dir, name);
+    const bytes = await readFile(path);
+    checkPngHeader(bytes, path);
     let png: pngjs.PNGWithMetadata;
     try {
-      png = pngjs.PNG.sync.read(await readFile(path));
+      png = pngjs.PNG.sync.read(bytes);
     } catch (error) {
-      throw new DataError(`cannot read image ${path}: ${(error as Error).message}`, { cause: error });
+      throw new DataError(`cannot read image ${path}: it is damaged (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     if (target === undefined) target = [png.height, png.width, 1];
     const [h, w, c] = target;
@@ -91,6 +124,11 @@ export async function readPngFolder(
   }
   const [h, w, c] = target as [number, number, number];
   const size = h * w * c;
+  if (parts.length * size > MAX_FOLDER_VALUES) {
+    throw new DataError(
+      `cannot read PNG folder ${dir}: ${parts.length} images of ${w}×${h}×${c} are ${((parts.length * size * 4) / 2 ** 30).toFixed(1)} GiB as float32, more than the ${(MAX_FOLDER_VALUES * 4) / 2 ** 30} GiB a dataset may take; pass a smaller image size`,
+    );
+  }
   const images = new Float32Array(parts.length * size);
   parts.forEach((p, i) => {
     images.set(p, i * size);

@@ -56,10 +56,11 @@ describe('browser bundle of vae-onnx/runtime (Vite)', () => {
     assert.match(code, /import\(["']onnxruntime-web\/webgpu["']\)/);
     assert.doesNotMatch(code, /from\s*["']onnxruntime-web/, 'no static import of onnxruntime-web');
     t.diagnostic(
-      `vae-onnx/runtime browser code: ${entryBytes} bytes minified loaded first, ${bytes} in all (the anomaly scores load when first asked for), without onnxruntime-web and its .wasm, and without fflate (zips)`,
+      `vae-onnx/runtime browser code: ${entryBytes} bytes minified loaded first, ${bytes} in all (the anomaly scores and the zip reader load when first asked for), without onnxruntime-web and its .wasm, and without fflate (zips)`,
     );
     assert.ok(entryBytes < 36_000, `${entryBytes} bytes loaded first`);
-    assert.ok(bytes < 50_000, `${bytes} bytes`);
+    // Lazy chunks: anomaly scores ~16 KB, the bounded zip reader ~6 KB, model-dir checks ~5 KB.
+    assert.ok(bytes < 64_000, `${bytes} bytes`);
   });
 });
 

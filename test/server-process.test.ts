@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { describe, test } from 'node:test';
 import autocannon from 'autocannon';
@@ -91,6 +92,120 @@ describe('vae serve as a process', () => {
     } finally {
       assert.equal(await s.stop(), 0);
     }
+  });
+
+  test('heavy load: 10 maximal /score requests and 200 decodes at once: every answer is 200 or 503 with Retry-After, memory stays bounded, /healthz keeps answering', async (t) => {
+    const s = await startServeProcess(['models/mnist-mini', '--threads', '1']);
+    try {
+      const pid = s.child.pid as number;
+      let peak = rssOf(pid);
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssOf(pid));
+      }, 50);
+      const x = Array.from({ length: 65 }, (_, i) =>
+        Array.from({ length: D }, (_, j) => ((i * 7 + j) % 9) / 8),
+      );
+      const z = [Array.from({ length: L }, (_, i) => Math.sin(i))];
+      const health: number[] = [];
+      let running = true;
+      const probe = (async () => {
+        while (running) {
+          const started = performance.now();
+          const r = await fetch(`${s.url}/healthz`);
+          assert.equal(r.status, 200);
+          health.push(performance.now() - started);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const answers = await Promise.all([
+        ...Array.from({ length: 10 }, () =>
+          fetch(`${s.url}/v1/models/mnist-mini/score`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ x, score: 'nll', samples: 1000 }),
+          }),
+        ),
+        ...Array.from({ length: 200 }, () =>
+          fetch(`${s.url}/v1/models/mnist-mini/decode`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ z }),
+          }),
+        ),
+      ]);
+      running = false;
+      await probe;
+      clearInterval(sampler);
+      const counts: Record<number, number> = {};
+      for (const r of answers) {
+        counts[r.status] = (counts[r.status] ?? 0) + 1;
+        const body = (await r.json()) as Record<string, unknown>;
+        assert.ok(r.status === 200 || r.status === 503, `${r.status}: ${JSON.stringify(body)}`);
+        if (r.status === 503) {
+          assert.equal(r.headers.get('retry-after'), '1');
+          assert.match(String(body.message), /at capacity/);
+        }
+      }
+      const sorted = health.sort((a, b) => a - b);
+      t.diagnostic(
+        `answers ${JSON.stringify(counts)}; peak RSS ${(peak / 2 ** 20).toFixed(0)} MB; /healthz ${sorted.length} probes, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
+      );
+      assert.ok((counts[200] ?? 0) >= 200, 'the decodes and some scores are served');
+      assert.ok(peak < 600 * 2 ** 20, `peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`);
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
+  });
+
+  test('SIGTERM under keep-alive load: every request the server read is answered (200, or 503 while closing); no connection is reset', async (t) => {
+    const s = await startServeProcess(['models/mnist-mini', '--threads', '1', '--drain-grace', '800']);
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const body = JSON.stringify({ z: [Array.from({ length: L }, (_, i) => Math.cos(i))] });
+    const statuses: Record<string, number> = {};
+    const failures: Record<string, number> = {};
+    const post = () =>
+      new Promise<void>((resolve) => {
+        const req = httpRequest(
+          `${s.url}/v1/models/mnist-mini/decode`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+              resolve();
+            });
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          failures[error.code ?? error.message] = (failures[error.code ?? error.message] ?? 0) + 1;
+          resolve();
+        });
+        req.end(body);
+      });
+    let stopping = false;
+    let refused = false;
+    const loops = Array.from({ length: 64 }, async () => {
+      while (!refused) {
+        await post();
+        if (stopping && failures.ECONNREFUSED) refused = true;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    stopping = true;
+    s.child.kill('SIGTERM');
+    const code = await s.exit;
+    refused = true;
+    await Promise.all(loops);
+    agent.destroy();
+    t.diagnostic(`answers ${JSON.stringify(statuses)}; failures ${JSON.stringify(failures)}`);
+    assert.equal(code, 0);
+    assert.ok((statuses[200] ?? 0) > 100);
+    // Refused connections (the listener closed) never carried a request; anything else would have.
+    assert.deepEqual(
+      Object.keys(failures).filter((k) => k !== 'ECONNREFUSED'),
+      [],
+      `failures: ${JSON.stringify(failures)}`,
+    );
   });
 
   test('bad command lines: no model, a directory without decoder.onnx, cuda without its binaries, a port in use', async () => {

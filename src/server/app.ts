@@ -6,7 +6,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import accepts from '@fastify/accepts';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { PACKAGE_VERSION } from '../core/version.js';
 import type { VaeModel } from '../runtime/vae-model.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -26,7 +26,10 @@ import type { Operation } from './routes/ops/operation.js';
 import { reconstruct } from './routes/ops/reconstruct.js';
 import { sample } from './routes/ops/sample.js';
 import { score } from './routes/ops/score.js';
-import { MEDIA } from './wire.js';
+import { errorBody, MEDIA } from './wire.js';
+
+/** How long shutdown lets a connection with no request in flight deliver one before closing it. */
+const IDLE_SETTLE_MS = 300;
 
 /** The model operations the server offers, in the order the OpenAPI document lists them. */
 export const OPERATIONS: readonly Operation[] = Object.freeze([decode, encode, reconstruct, sample, score]);
@@ -86,6 +89,27 @@ export function createServer(
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
     },
     return503OnClosing: true,
+    // Closing leaves idle connections to close(): one a client has just opened may still carry a request.
+    forceCloseConnections: false,
+    // A model name is looked up among the loaded models; a long one is simply not among them.
+    routerOptions: { maxParamLength: 4096 },
+    // Errors before routing (an undecodable URL, a parameter past maxParamLength) in the one error format.
+    frameworkErrors(error, _request, res) {
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const reply = res as unknown as FastifyReply;
+      reply
+        .code(tooLong ? 414 : 400)
+        .type(MEDIA.json)
+        .send(
+          errorBody(
+            tooLong ? 414 : 400,
+            tooLong
+              ? 'a path parameter is longer than 4096 characters'
+              : 'the URL is not valid: a %-escape in it does not decode',
+            'url',
+          ),
+        );
+    },
   });
   // Bodies are JSON or raw float32, nothing else: without its text parser Fastify answers 415.
   app.removeContentTypeParser('text/plain');
@@ -118,13 +142,20 @@ export function createServer(
       metrics.ready.set(0);
       if (o.drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, o.drainGraceMs));
       const cut = setTimeout(() => app.server.closeAllConnections(), o.shutdownTimeoutMs);
-      try {
-        const closing = app.close();
-        // Connections that serve no request close now (idle keep-alive, connected but silent).
+      // The listener closes now; requests in flight finish, and every answer closes its connection.
+      // A connection with no request in flight may be one a client has just opened, its request on
+      // the wire: it gets a moment to arrive (and be answered 503) before the idle ones are closed,
+      // so that no request the server has read is cut.
+      const settle = setTimeout(() => {
         if (app.hasDecorator('connections')) app.connections.closeIdle();
-        await closing;
+      }, IDLE_SETTLE_MS);
+      // Node's server.close() would close those idle connections itself, at once.
+      app.server.closeIdleConnections = () => undefined;
+      try {
+        await app.close();
       } finally {
         clearTimeout(cut);
+        clearTimeout(settle);
       }
     },
   };

@@ -21,6 +21,8 @@ export interface ServerMetrics {
   ready: Gauge;
   /** Connections cut because the client did not send its whole request in time (a 408 where it could be written). */
   timeouts: Counter;
+  /** Requests answered 503 because the work in flight was at its limit. */
+  rejected: Counter;
 }
 
 const POWERS_OF_TWO = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
@@ -69,6 +71,11 @@ export function createMetrics(): ServerMetrics {
     timeouts: new Counter({
       name: 'vae_http_request_timeouts_total',
       help: 'Requests not received in full within the request timeout; answered 408 and closed.',
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'vae_http_requests_rejected_total',
+      help: 'Requests answered 503 with Retry-After: the work in flight was at --max-inflight-work.',
       registers,
     }),
   };

@@ -19,6 +19,13 @@ export interface ServerOptions {
    * loop, so this bounds how long one request can hold it. Default 65536.
    */
   maxScoreDecodes: number;
+  /**
+   * Most work in flight over all requests, counted in decoder rows (a score request costs rows ×
+   * (samples + 1), decode and encode their rows, reconstruct twice its rows): a request that would
+   * go past it is answered 503 with Retry-After, so that memory and the event loop stay bounded
+   * whatever the load. A request alone is always admitted. Default 262144.
+   */
+  maxInflightWork: number;
   /** Largest request body in bytes. Default 8 MiB. */
   bodyLimit: number;
   /**
@@ -47,6 +54,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   maxWaitMs: 1,
   maxSamples: 1000,
   maxScoreDecodes: 65536,
+  maxInflightWork: 262_144,
   bodyLimit: 8 * 1024 * 1024,
   requestTimeoutMs: 30_000,
   maxJsonDepth: 16,
@@ -65,6 +73,7 @@ export function serverOptions(options: Partial<ServerOptions>): ServerOptions {
     'maxBatch',
     'maxSamples',
     'maxScoreDecodes',
+    'maxInflightWork',
     'bodyLimit',
     'requestTimeoutMs',
     'maxJsonDepth',

@@ -27,6 +27,8 @@ export class RequestError extends Error {
     readonly statusCode: number,
     message: string,
     readonly field?: string,
+    /** Headers the answer carries, e.g. Retry-After on a 503. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

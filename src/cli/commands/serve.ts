@@ -63,6 +63,13 @@ export const serveCommand: Command = {
       description: 'most rows × samples in one /score request',
       default: String(DEFAULT_SERVER_OPTIONS.maxScoreDecodes),
     },
+    'max-inflight-work': {
+      type: 'string',
+      value: 'N',
+      description:
+        'most decoder rows of work in flight over all requests (a score request counts rows × (samples + 1)); past it: 503 with Retry-After',
+      default: String(DEFAULT_SERVER_OPTIONS.maxInflightWork),
+    },
     'body-limit': {
       type: 'string',
       value: 'BYTES',
@@ -121,6 +128,7 @@ export const serveCommand: Command = {
       maxWaitMs,
       maxSamples: intFlag('serve', args, 'max-samples', 1, 1_000_000),
       maxScoreDecodes: intFlag('serve', args, 'max-score-decodes', 1),
+      maxInflightWork: intFlag('serve', args, 'max-inflight-work', 1),
       bodyLimit: intFlag('serve', args, 'body-limit', 1024),
       requestTimeoutMs: intFlag('serve', args, 'request-timeout', 100),
       drainGraceMs: intFlag('serve', args, 'drain-grace', 0),

@@ -5,6 +5,7 @@
  * example's score depends on the example, the model, K and the seed only: not on its batch or its
  * place in it.
  */
+import { takeTurn } from '../../core/cooperate.js';
 import { normalArray } from '../../core/random.js';
 import type { LikelihoodSpec } from '../likelihood.js';
 import { pngBits } from './png-bits.js';
@@ -16,7 +17,7 @@ import {
   type ScoreName,
   scoresFromStatistics,
 } from './scores.js';
-import { type ExampleStatistics, exampleStatistics } from './statistics.js';
+import { type ExampleStatistics, StatisticsAccumulator } from './statistics.js';
 
 /** What scoring asks of a model: its shapes, its likelihood, and its two networks. */
 export interface ScoringNetworks {
@@ -36,9 +37,13 @@ export interface ScoringNetworks {
 export interface StatisticsOptions {
   samples: number;
   seed: number;
-  /** Decoder rows per run (examples × K); default 1024. */
+  /**
+   * Decoder rows per run, and per slice of arithmetic (examples × draws); default 256. A slice takes
+   * a few milliseconds, and slices of every computation in the process take turns (see
+   * cooperate.ts), so that a server stays responsive whatever it scores.
+   */
   rows?: number;
-  /** Called after each chunk: examples done, and the total. */
+  /** Called after each group of examples: examples done, and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -56,41 +61,44 @@ export async function computeStatistics(
   const D = nets.inputShape.reduce((a, b) => a * b, 1);
   const n = x.length / D;
   const eps = normalArray(K * L, options.seed);
-  const chunk = Math.max(1, Math.floor((options.rows ?? 1024) / K));
+  const rows = Math.max(1, options.rows ?? 256);
+  // Groups of examples whose draws fit in one run; an example with more draws than that goes alone,
+  // its draws in slices.
+  const group = Math.max(1, Math.floor(rows / K));
+  const slice = Math.min(K, rows);
   const parts: ExampleStatistics[] = [];
-  for (let start = 0; start < n; start += chunk) {
-    const m = Math.min(chunk, n - start);
+  for (let start = 0; start < n; start += group) {
+    const m = Math.min(group, n - start);
     const xs = x.subarray(start * D, (start + m) * D);
     const { mu, logvar } = await nets.encode(xs, m);
-    const z = new Float32Array(m * K * L);
-    const logPzMinusLogQ = new Float64Array(m * K);
-    for (let i = 0; i < m; i++) {
-      for (let k = 0; k < K; k++) {
-        let acc = 0;
-        for (let d = 0; d < L; d++) {
-          const e = eps[k * L + d] as number;
-          const lv = logvar[i * L + d] as number;
-          const zi = (mu[i * L + d] as number) + Math.exp(0.5 * lv) * e;
-          z[(i * K + k) * L + d] = zi;
-          // log N(z; 0, I) − log N(z; mu, σ²): the 2π terms cancel.
-          acc += -0.5 * zi * zi + 0.5 * (e * e + lv);
+    const acc = new StatisticsAccumulator(xs, mu, logvar, m, K, nets.likelihood);
+    for (let k0 = 0; k0 < K; k0 += slice) {
+      const s = Math.min(slice, K - k0);
+      const z = new Float32Array(m * s * L);
+      const logPzMinusLogQ = new Float64Array(m * s);
+      for (let i = 0; i < m; i++) {
+        for (let k = 0; k < s; k++) {
+          let lp = 0;
+          for (let d = 0; d < L; d++) {
+            const e = eps[(k0 + k) * L + d] as number;
+            const lv = logvar[i * L + d] as number;
+            const zi = (mu[i * L + d] as number) + Math.exp(0.5 * lv) * e;
+            z[(i * s + k) * L + d] = zi;
+            // log N(z; 0, I) − log N(z; mu, σ²): the 2π terms cancel.
+            lp += -0.5 * zi * zi + 0.5 * (e * e + lv);
+          }
+          logPzMinusLogQ[i * s + k] = lp;
         }
-        logPzMinusLogQ[i * K + k] = acc;
+      }
+      const decoded = await nets.decode(z, m * s);
+      const done = await takeTurn();
+      try {
+        acc.add(decoded.data, logPzMinusLogQ, s, decoded.isLogits);
+      } finally {
+        done();
       }
     }
-    const decoded = await nets.decode(z, m * K);
-    parts.push(
-      exampleStatistics({
-        x: xs,
-        mu,
-        logvar,
-        logPzMinusLogQ,
-        decoded: decoded.data,
-        isLogits: decoded.isLogits,
-        samples: K,
-        likelihood: nets.likelihood,
-      }),
-    );
+    parts.push(acc.finish());
     options.onProgress?.(start + m, n);
   }
   return concatStatistics(parts, n);

@@ -4,6 +4,7 @@
  * but never sent a request (Node's closeIdleConnections leaves those open, and they would hold the
  * process until the shutdown deadline).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -29,13 +30,18 @@ async function registerConnections(app: FastifyInstance): Promise<void> {
   const change = (socket: Socket, by: number) => {
     if (active.has(socket)) active.set(socket, (active.get(socket) ?? 0) + by);
   };
-  app.addHook('onRequest', (request, _reply, done) => {
-    change(request.raw.socket, 1);
-    done();
-  });
-  app.addHook('onResponse', (request, _reply, done) => {
-    change(request.raw.socket, -1);
-    done();
+  // Counted at Node's level, as soon as a request's headers are read and until its response is
+  // done, whatever answers it (a route, an error, the 503 Fastify gives while closing).
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    change(socket, 1);
+    let counted = true;
+    const end = () => {
+      if (counted) change(socket, -1);
+      counted = false;
+    };
+    response.once('finish', end);
+    response.once('close', end);
   });
   app.decorate('connections', {
     closeIdle() {

@@ -85,6 +85,7 @@ async function registerErrors(app: FastifyInstance, { bodyLimit }: { bodyLimit: 
     const status = client?.statusCode ?? 500;
     const message =
       client?.message ?? `internal error; the server log has the details under request id ${request.id}`;
+    if (client?.headers) reply.headers(client.headers);
     reply
       .code(status)
       .type(MEDIA.json)

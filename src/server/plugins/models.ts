@@ -39,6 +39,14 @@ export interface ModelRegistry {
   lookup(name: string): ServedModel;
   /** Runs every model once at batch 1 and at the largest batch, then turns ready. */
   warmUp(): Promise<void>;
+  /**
+   * Admits `work` (decoder rows) if the work in flight leaves room for it (or nothing is in flight);
+   * returns the function that releases it.
+   * @throws RequestError (503, with Retry-After) when the server is at capacity.
+   */
+  admit(work: number): () => void;
+  /** Work in flight now, in decoder rows. */
+  readonly inFlight: number;
 }
 
 declare module 'fastify' {
@@ -90,9 +98,30 @@ async function registerModels(
 ): Promise<void> {
   const served = new Map<string, ServedModel>();
   for (const [name, model] of models) served.set(name, servedModel(name, model, options, app.metrics));
+  let inFlight = 0;
   const registry: ModelRegistry = {
     options,
     served,
+    get inFlight() {
+      return inFlight;
+    },
+    admit(work) {
+      if (inFlight > 0 && inFlight + work > options.maxInflightWork) {
+        app.metrics.rejected.inc();
+        throw new RequestError(
+          503,
+          `the server is at capacity: ${inFlight} decoder rows of work in flight, and this request adds ${work} (the limit is ${options.maxInflightWork}); retry shortly`,
+          undefined,
+          { 'retry-after': '1' },
+        );
+      }
+      inFlight += work;
+      let released = false;
+      return () => {
+        if (!released) inFlight -= work;
+        released = true;
+      };
+    },
     get state() {
       return lifecycle.state;
     },

@@ -1,5 +1,6 @@
 /** GET /v1/models and /v1/models/:name: what is loaded, with each model's shapes and card. */
 import type { FastifyInstance } from 'fastify';
+import type { AnyCard } from '../../core/model-dir.js';
 import type { ServedModel } from '../plugins/models.js';
 import { MEDIA } from '../wire.js';
 import { errorResponses } from './schemas.js';
@@ -21,10 +22,24 @@ const modelSchema = {
   },
 };
 
+/**
+ * card.json as clients see it: without the command line that made the model, and a dataset named by
+ * a local path (`csv:/home/…/sensors.csv`) reduced to its file name: no local path leaves the server.
+ */
+export function publicCard(card: AnyCard | undefined): Record<string, unknown> | null {
+  if (!card) return null;
+  const { command: _command, ...rest } = card as AnyCard & { command?: string };
+  const m = /^(csv|png|idx):(.*)$/.exec(rest.dataset);
+  return {
+    ...rest,
+    dataset: m ? `${m[1]}:${(m[2] as string).split(/[\\/]/).filter(Boolean).at(-1) ?? ''}` : rest.dataset,
+  };
+}
+
 function describeModel({ name, model }: ServedModel) {
   return {
     name,
-    card: model.card ?? null,
+    card: publicCard(model.card),
     inputShape: model.inputShape,
     latentDim: model.latentDim,
     hasEncoder: model.hasEncoder,

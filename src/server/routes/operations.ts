@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { MEDIA, RequestError, SHAPE_HEADER, TENSORS_HEADER } from '../wire.js';
-import { type Operation, type OperationRequest, producedTypes } from './ops/operation.js';
+import { type Operation, type OperationRequest, producedTypes, requestRows } from './ops/operation.js';
 import { errorResponses } from './schemas.js';
 
 const rawBody = {
@@ -68,7 +68,17 @@ export async function operationRoutes(
             'accept',
           );
         }
-        const result = await op.handle({ request, served, type, options: app.vae.options });
+        const o = app.vae.options;
+        const work = op.work
+          ? op.work({ request, options: o })
+          : requestRows(request, op.rawInput ?? 'z', o.maxBatch);
+        const release = app.vae.admit(work);
+        let result: Awaited<ReturnType<Operation['handle']>>;
+        try {
+          result = await op.handle({ request, served, type, options: app.vae.options });
+        } finally {
+          release();
+        }
         reply.type(type === MEDIA.json ? `${MEDIA.json}; charset=utf-8` : type);
         if (result.headers) reply.headers(result.headers);
         return result.body;

@@ -25,4 +25,8 @@ export const errorResponses = {
   406: errorAnswer('no acceptable response type'),
   413: errorAnswer('body over the size limit'),
   415: errorAnswer('unsupported body type'),
+  422: errorAnswer(
+    "the model's output for an input is not a finite number (the input is far outside what it represents)",
+  ),
+  503: errorAnswer('at capacity (retry after the Retry-After header) or shutting down'),
 };

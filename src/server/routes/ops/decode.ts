@@ -13,6 +13,6 @@ export const decode: Operation = {
   response: imagesOut,
   async handle(ctx) {
     const [x] = await ctx.served.decode(inputRows(ctx, 'decode', 'z'));
-    return imagesResult(ctx, x as Batch);
+    return imagesResult(ctx, x as Batch, { op: 'decode', input: 'z' });
   },
 };

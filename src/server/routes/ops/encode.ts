@@ -2,7 +2,16 @@
 import type { Batch } from '../../../runtime/tensor-input.js';
 import { JsonWriter } from '../../json-writer.js';
 import { float32Bytes, MEDIA, SHAPE_HEADER, TENSORS_HEADER } from '../../wire.js';
-import { encoderOf, exampleRows, inputRows, type Operation, object, rowsOut, shapeOut } from './operation.js';
+import {
+  assertFinite,
+  encoderOf,
+  exampleRows,
+  inputRows,
+  type Operation,
+  object,
+  rowsOut,
+  shapeOut,
+} from './operation.js';
 
 /** Encodes examples into mu and logvar of q(z|x). */
 export const encode: Operation = {
@@ -16,6 +25,8 @@ export const encode: Operation = {
   async handle(ctx) {
     const run = encoderOf(ctx, 'encode');
     const [mu, logvar] = (await run(inputRows(ctx, 'encode', 'x'))) as [Batch, Batch];
+    assertFinite(mu, 'mu', 'x', 'encode');
+    assertFinite(logvar, 'logvar', 'x', 'encode');
     if (ctx.type === MEDIA.octet) {
       return {
         body: float32Bytes([mu, logvar]),

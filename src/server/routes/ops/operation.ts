@@ -64,6 +64,11 @@ export interface Operation {
   body(limits: SchemaLimits): object;
   /** The JSON Schema of its JSON answer. */
   response: object;
+  /**
+   * The work a request asks for, in decoder rows, read from its body (or X-Shape header) before it
+   * is checked: what admission control counts. Default: its rows.
+   */
+  work?(ctx: Omit<OperationContext, 'type' | 'served'>): number;
   handle(ctx: OperationContext): Promise<OperationResult>;
 }
 
@@ -163,8 +168,38 @@ export function encoderOf(ctx: OperationContext, op: string) {
   return encode;
 }
 
-/** Images as JSON rows (with the codes they came from, for sample), raw float32 or a PNG grid. */
-export function imagesResult(ctx: OperationContext, x: Batch, codes?: Batch): OperationResult {
+/**
+ * Every value of a model's output is a finite number: JSON has no NaN or Infinity, and an answer
+ * of nulls is not an answer. An input far outside what the model represents (a code of 3e38) makes
+ * its outputs overflow.
+ * @throws RequestError (422) naming the input row whose output is not finite.
+ */
+export function assertFinite(output: Batch, name: string, input: 'x' | 'z', op: string): void {
+  const n = output.shape[0] as number;
+  const size = n === 0 ? 0 : output.data.length / n;
+  for (let i = 0; i < output.data.length; i++) {
+    if (!Number.isFinite(output.data[i] as number)) {
+      const row = Math.floor(i / size);
+      throw new RequestError(
+        422,
+        `${op}: the model's ${name} for row ${row} of "${input}" is not a finite number (${output.data[i]}); that input is far outside anything the model represents`,
+        `${input}[${row}]`,
+      );
+    }
+  }
+}
+
+/**
+ * Images as JSON rows (with the codes they came from, for sample), raw float32 or a PNG grid.
+ * `from` names the operation and the input the images came from, for the error of a non-finite one.
+ */
+export function imagesResult(
+  ctx: OperationContext,
+  x: Batch,
+  from: { op: string; input: 'x' | 'z' },
+  codes?: Batch,
+): OperationResult {
+  assertFinite(x, 'x_hat', from.input, from.op);
   if (ctx.type === MEDIA.png) {
     const [, ...example] = x.shape;
     if (
@@ -210,4 +245,21 @@ export function queryInt(ctx: OperationContext, name: string, min: number, max: 
     );
   }
   return v;
+}
+
+/**
+ * The rows a request carries in `field` (its JSON array's length, or X-Shape's first number), at
+ * most `maxBatch` (more is refused when the request is checked), else 1.
+ */
+export function requestRows(request: OperationRequest, field: 'x' | 'z', maxBatch: number): number {
+  const body = request.body;
+  let rows = 1;
+  if (Buffer.isBuffer(body)) {
+    const first = Number(String(request.headers[SHAPE_HEADER] ?? '1').split(',')[0]);
+    if (Number.isInteger(first) && first > 0) rows = first;
+  } else {
+    const given = (body as Record<string, unknown> | undefined)?.[field];
+    if (Array.isArray(given)) rows = Math.max(1, given.length);
+  }
+  return Math.min(rows, maxBatch);
 }

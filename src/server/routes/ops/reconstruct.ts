@@ -8,6 +8,7 @@ import {
   inputRows,
   type Operation,
   object,
+  requestRows,
 } from './operation.js';
 
 /** Encodes examples and decodes their mean codes. */
@@ -19,10 +20,11 @@ export const reconstruct: Operation = {
   png: true,
   body: (limits) => object({ x: exampleRows(limits) }, ['x']),
   response: imagesOut,
+  work: (ctx) => 2 * requestRows(ctx.request, 'x', ctx.options.maxBatch),
   async handle(ctx) {
     const run = encoderOf(ctx, 'reconstruct');
     const [mu] = await run(inputRows(ctx, 'reconstruct', 'x'));
     const [x] = await ctx.served.decode(mu as Batch);
-    return imagesResult(ctx, x as Batch);
+    return imagesResult(ctx, x as Batch, { op: 'reconstruct', input: 'x' });
   },
 };

@@ -18,11 +18,15 @@ export const sample: Operation = {
       ['n'],
     ),
   response: { ...imagesOut, properties: { ...imagesOut.properties, z: rowsOut } },
+  work: (ctx) => {
+    const n = (ctx.request.body as { n?: unknown } | undefined)?.n;
+    return typeof n === 'number' && n > 0 ? n : 1;
+  },
   async handle(ctx) {
     const body = ctx.request.body as { n: number; seed?: number };
     const L = ctx.served.model.latentDim;
     const z = { data: normalArray(body.n * L, body.seed ?? 0), shape: [body.n, L] };
     const [x] = await ctx.served.decode(z);
-    return imagesResult(ctx, x as Batch, z);
+    return imagesResult(ctx, x as Batch, { op: 'sample', input: 'z' }, z);
   },
 };

@@ -14,6 +14,7 @@ import {
   type Operation,
   object,
   queryInt,
+  requestRows,
   seedSchema,
 } from './operation.js';
 
@@ -68,6 +69,17 @@ export const score: Operation = {
     },
     ['score', 'scores', 'samples', 'statistics'],
   ),
+  // Each row costs its draws of q(z|x) and one encoder row.
+  work: (ctx) => {
+    const raw = Buffer.isBuffer(ctx.request.body);
+    const asked = raw
+      ? Number(ctx.request.query.samples)
+      : (ctx.request.body as { samples?: unknown } | undefined)?.samples;
+    const samples = typeof asked === 'number' && Number.isInteger(asked) && asked > 0 ? asked : 16;
+    return (
+      requestRows(ctx.request, 'x', ctx.options.maxBatch) * (Math.min(samples, ctx.options.maxSamples) + 1)
+    );
+  },
   async handle(ctx) {
     const { name, model } = ctx.served;
     encoderOf(ctx, 'score');

@@ -11,11 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { createRng } from '../src/core/random.js';
+import { committedPath } from '../src/node/commit.js';
+import { VaeModel } from '../src/runtime/node.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
@@ -29,8 +30,12 @@ const TRAIN = (
  * state.json, latest.json) and the training log.
  */
 const WRITES_PER_EPOCH = 8;
-/** Atomic writes after the last epoch, in order: card.json, loss.svg, the two PNGs, encoder.onnx, decoder.onnx. */
-const END_WRITES = 6;
+/**
+ * Writes after the last epoch, all in one commit (see src/node/commit.ts): card.json, loss.svg, the
+ * two PNGs, encoder.onnx and decoder.onnx staged (6), the commit mark (7), then each moved in (8–13).
+ * A cut before the mark leaves nothing of the run's end; after it, all of it.
+ */
+const MARK_WRITE = 7;
 
 interface Run {
   code: number | null;
@@ -110,55 +115,69 @@ describe('crash consistency', () => {
       kills.push(`${inWrite ? 'write' : 'step'} ${n}`);
       assert.ok(remainingEpochs() > 0, 'the run is long enough for 20 kills');
     }
-    // Then cuts inside the ONNX export: in encoder.onnx's write, then in decoder.onnx's.
-    for (const offset of [END_WRITES - 1, END_WRITES]) {
+    // Then cuts inside the end's commit: while it stages its files, at its mark, and while it moves
+    // them in (the next run finishes a marked commit, and a reader sees it whole meanwhile).
+    for (const offset of [3, MARK_WRITE, MARK_WRITE + 3]) {
       const n = WRITES_PER_EPOCH * remainingEpochs() + offset;
       const run = await vae(again(), { env: { VAE_ONNX_KILL_AT_WRITE: String(n) } });
       assert.equal(run.signal, 'SIGKILL', run.stderr);
-      assert.ok(
-        files(dir).some((f) =>
-          new RegExp(`\\.tmp-${offset === END_WRITES ? 'decoder' : 'encoder'}\\.onnx-`).test(f),
-        ),
-        'cut inside the export',
-      );
-      kills.push(`export write ${n}`);
+      const staged = readdirSync(dir).filter((f) => f.startsWith('.commit-'));
+      assert.equal(staged.length, 1, `cut inside the end's commit: ${staged}`);
+      if (offset > MARK_WRITE) {
+        // Committed, half moved in: the model loads, whole and new.
+        const model = await VaeModel.load(dir);
+        await model.dispose();
+      }
+      kills.push(`end commit write ${offset}`);
     }
     const last = await vae(again());
     assert.equal(last.code, 0, last.stderr);
     t.diagnostic(`kills: ${kills.join(', ')}`);
-    assert.equal(kills.length, 22);
+    assert.equal(kills.length, 23);
     const got = outcome(dir);
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
     for (const [file, bytes] of want) assert.ok(bytes.equals(got.get(file) as Buffer), `${file} differs`);
     assert.deepEqual(
-      files(dir).filter((f) => f.includes('.tmp-')),
+      files(dir).filter((f) => f.includes('.tmp-') || f.includes('.commit-') || f.endsWith('.lock')),
       [],
-      'no temporary file is left',
+      'no temporary file, staging folder or lock is left',
     );
     const steps = readdirSync(join(dir, 'tfjs')).filter((f) => f.startsWith('step-'));
     assert.equal(steps.length, 1, `one checkpoint folder: ${steps}`);
   });
 
-  test('vae export killed inside each of its writes leaves ONNX files that load and run', async () => {
+  test('vae export killed at every one of its writes leaves the old ONNX files or the new ones, never a mix', async () => {
     const dir = tempDir('vae-crash-export-');
     const trained = await vae(['train', ...TRAIN, '--epochs', '1', '--out', dir]);
     assert.equal(trained.code, 0, trained.stderr);
-    const before = new Map(['encoder.onnx', 'decoder.onnx'].map((f) => [f, readFileSync(join(dir, f))]));
-    for (const write of [1, 2]) {
-      // Opset 13 gives other bytes than the default 17: every file is wholly the old one or the new one.
+    const names = ['encoder.onnx', 'decoder.onnx'];
+    const before = new Map(names.map((f) => [f, readFileSync(join(dir, f))]));
+    // Opset 13 gives other bytes than the default 17: each file is wholly the old one or the new one.
+    const fresh = tempDir('vae-crash-export-new-');
+    for (const f of readdirSync(dir)) cpSync(join(dir, f), join(fresh, f), { recursive: true });
+    assert.equal((await vae(['export', fresh, '--opset', '13'])).code, 0);
+    const after = new Map(names.map((f) => [f, readFileSync(join(fresh, f))]));
+    // Two files staged, the mark, two moved in.
+    for (let write = 1; write <= 5; write++) {
       const run = await vae(['export', dir, '--opset', '13'], {
         env: { VAE_ONNX_KILL_AT_WRITE: String(write) },
       });
-      assert.equal(run.signal, 'SIGKILL');
-      for (const file of ['encoder.onnx', 'decoder.onnx']) {
-        const bytes = readFileSync(join(dir, file));
-        const session = await ort.InferenceSession.create(bytes);
-        await session.release();
-        assert.ok(statSync(join(dir, file)).size > 0);
-        // Cut in its first write, nothing changed; in its second, encoder.onnx is new, decoder.onnx old.
-        const unchanged = write === 1 || file === 'decoder.onnx';
-        assert.equal(bytes.equals(before.get(file) as Buffer), unchanged, file);
-      }
+      assert.equal(run.signal, 'SIGKILL', `write ${write}: ${run.stderr}`);
+      // What a reader sees: the files, or a committed staging folder's.
+      const seen = names.map((f) => readFileSync(committedPath(dir, f)));
+      const old = seen.every((b, i) => b.equals(before.get(names[i] as string) as Buffer));
+      const neu = seen.every((b, i) => b.equals(after.get(names[i] as string) as Buffer));
+      assert.ok(old !== neu, `write ${write}: the files are ${old ? 'old' : neu ? 'new' : 'a mix'}`);
+      assert.equal(neu, write >= 4, `write ${write}`);
+      const model = await VaeModel.load(dir);
+      await model.dispose();
+      // The next export (any writer) finishes or discards what was cut, then writes the old bytes back.
+      assert.equal((await vae(['export', dir])).code, 0);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.startsWith('.commit-') || f === '.lock'),
+        [],
+      );
+      for (const f of names) assert.ok(readFileSync(join(dir, f)).equals(before.get(f) as Buffer), f);
     }
   });
 });

@@ -125,7 +125,7 @@ describe('train, export and run in headless Chromium', { skip: NEEDS_CHROMIUM },
 
       // The zip holds the tfjs checkpoint: exported in Node, the same weights give the same bytes.
       const unpacked = tempDir();
-      for (const [path, bytes] of Object.entries(unpackModelZip(outcome.zip))) {
+      for (const [path, bytes] of Object.entries(await unpackModelZip(outcome.zip))) {
         mkdirSync(dirname(join(unpacked, path)), { recursive: true });
         writeFileSync(join(unpacked, path), bytes);
       }

@@ -108,6 +108,11 @@ export interface ModelCard {
    * held-out data), so that every door gives the same percentiles and verdicts.
    */
   anomaly?: AnomalyCalibration;
+  /**
+   * The id of the weights the card was written for (see core/weights-id.ts); the ONNX files carry
+   * the same, and a mix is refused at load.
+   */
+  weightsId?: string;
   packageVersion: string;
 }
 
@@ -132,8 +137,14 @@ export interface ForeignCard {
 /** Any card.json the runtime reads: a trained model's, or a foreign model's. */
 export type AnyCard = ModelCard | ForeignCard;
 
+/** The largest |mean| and std (and the inverse of the smallest std) a standardized model may have. */
+const NORMALIZATION_LIMIT = 1e30;
+
 function fail(field: string, expected: string, got: unknown): never {
-  throw new TypeError(`card.json: "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
+  const text = JSON.stringify(got);
+  throw new TypeError(
+    `card.json: "${field}" must be ${expected}, got ${text === undefined ? 'nothing' : text.length > 80 ? `${text.slice(0, 77)}...` : text}`,
+  );
 }
 
 function positiveInt(value: unknown, field: string): number {
@@ -167,17 +178,48 @@ export function parseCard(value: unknown): AnyCard {
   if (card.normalization !== undefined) {
     const n = card.normalization as { mean?: unknown; std?: unknown };
     const size = (card.inputShape as number[]).reduce((a, b) => a * b, 1);
+    // Values float32 arithmetic can standardize and back: a mean past ±1e30, or a std outside
+    // [1e-30, 1e30], overflows or divides to Infinity.
     for (const key of ['mean', 'std'] as const) {
       const v = n?.[key];
-      if (
-        !Array.isArray(v) ||
-        v.length !== size ||
-        !v.every((x) => Number.isFinite(x) && (key === 'mean' || x > 0))
-      )
-        fail(`normalization.${key}`, `an array of ${size} finite numbers${key === 'std' ? ' > 0' : ''}`, v);
+      const usable = (x: unknown) =>
+        typeof x === 'number' &&
+        Number.isFinite(x) &&
+        (key === 'mean'
+          ? Math.abs(x) <= NORMALIZATION_LIMIT
+          : x >= 1 / NORMALIZATION_LIMIT && x <= NORMALIZATION_LIMIT);
+      if (!Array.isArray(v) || v.length !== size || !v.every(usable)) {
+        const bad = Array.isArray(v) ? v.findIndex((x) => !usable(x)) : -1;
+        fail(
+          bad >= 0 && Array.isArray(v) && v.length === size
+            ? `normalization.${key}[${bad}]`
+            : `normalization.${key}`,
+          key === 'mean'
+            ? `an array of ${size} numbers within ±1e30`
+            : `an array of ${size} numbers from 1e-30 to 1e30`,
+          bad >= 0 && Array.isArray(v) && v.length === size ? v[bad] : v,
+        );
+      }
     }
   }
+  if (card.likelihoodParams !== undefined) {
+    const p = card.likelihoodParams as { logVariance?: unknown; variance?: unknown };
+    if (typeof p !== 'object' || p === null) fail('likelihoodParams', 'an object', p);
+    if (
+      p.logVariance !== undefined &&
+      !(typeof p.logVariance === 'number' && Number.isFinite(p.logVariance) && Math.abs(p.logVariance) <= 40)
+    ) {
+      fail('likelihoodParams.logVariance', 'a number from -40 to 40 (log σ²)', p.logVariance);
+    }
+    if (p.variance !== undefined && p.variance !== 'fixed' && p.variance !== 'learned')
+      fail('likelihoodParams.variance', '"fixed" or "learned"', p.variance);
+  }
   if (card.anomaly !== undefined) checkAnomalyCalibration(card.anomaly);
+  if (
+    card.weightsId !== undefined &&
+    !(typeof card.weightsId === 'string' && /^w-[0-9a-f]{16}$/.test(card.weightsId))
+  )
+    fail('weightsId', 'an id like "w-" and 16 hex digits', card.weightsId);
   return value as AnyCard;
 }
 
@@ -208,6 +250,9 @@ export function modelFilePath(where: string | undefined, file: string): string {
 
 /** What to tell a user whose ONNX file is unusable. */
 export function reexportHint(where: string | undefined): string {
+  if (where !== undefined && /\.zip$/i.test(where)) {
+    return 're-export the model directory it was made from (vae export DIR) and zip it again';
+  }
   return where === undefined || /^[a-z]+:/i.test(where)
     ? 're-export the model (vae export DIR) and load the new files'
     : `re-export it with: vae export ${where}`;
@@ -287,4 +332,25 @@ export async function readModelFiles(
     ...(card ? { card } : {}),
     ...(options.lazyEncoder ? { encoder: () => read(MODEL_FILES.encoderOnnx) } : encoder ? { encoder } : {}),
   };
+}
+
+/** One file of a model and the id of the weights it says it came from (undefined: it does not say). */
+export interface WeightsClaim {
+  file: string;
+  id: string | undefined;
+}
+
+/**
+ * Refuses files that came from different weights: card.json and the ONNX files each say which
+ * weights they came from, and all that say must agree.
+ * @throws ModelDirError naming the files and their ids, and what to do.
+ */
+export function checkWeightsIds(where: string | undefined, claims: readonly WeightsClaim[]): void {
+  const said = claims.filter((c): c is { file: string; id: string } => c.id !== undefined);
+  if (said.every((c) => c.id === said[0]?.id)) return;
+  const path = modelFilePath(where, said[said.length - 1]?.file ?? MODEL_FILES.decoderOnnx);
+  throw new ModelDirError(
+    path,
+    `cannot load ${where ?? 'the model'}: its files come from different weights (${said.map((c) => `${c.file}: ${c.id}`).join(', ')}); a write was interrupted or files were copied from another model: ${reexportHint(where)}`,
+  );
 }

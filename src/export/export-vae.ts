@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../core/model-dir.js';
 import { PACKAGE_VERSION } from '../core/version.js';
+import { WEIGHTS_ID_KEY } from '../core/weights-id.js';
 import { ExportError } from './errors.js';
 import {
   checkExportOptions,
@@ -57,6 +58,7 @@ export function cardMetadata(
       ? {}
       : { 'vae_onnx.log_variance': String(card.likelihoodParams.logVariance) }),
     'vae_onnx.dataset': card.dataset,
+    ...(card.weightsId === undefined ? {} : { [WEIGHTS_ID_KEY]: card.weightsId }),
   };
 }
 

@@ -4,12 +4,13 @@
  * from the file system (or over HTTP) and hands a binding and the bytes to `VaeModel.create`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-common';
 import { type ModelBytes, ModelDirError, readModelFiles } from '../core/model-dir.js';
+import { committedPath } from '../node/commit.js';
 import { fetchModelFiles } from './fetch-model.js';
 import { type CommonLoadOptions, type OrtBinding, VaeModel as VaeModelCore } from './vae-model.js';
 
@@ -147,7 +148,24 @@ export async function readModelDir(dir: string): Promise<ModelBytes> {
   if (!existsSync(dir)) throw new ModelDirError(dir, `cannot load ${dir}: no such directory`);
   if (/\.zip$/i.test(dir) && statSync(dir).isFile()) {
     const { readModelZip } = await import('../core/model-zip.js');
-    return readModelZip(await readFile(dir), dir);
+    // Read in ranges: only the entries the model needs, whatever the archive's size.
+    const handle = await open(dir, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      return await readModelZip(
+        {
+          size,
+          read: async (offset, length) => {
+            const buffer = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+            await handle.read(buffer, 0, buffer.length, offset);
+            return buffer;
+          },
+        },
+        dir,
+      );
+    } finally {
+      await handle.close();
+    }
   }
   if (!statSync(dir).isDirectory()) {
     throw new ModelDirError(
@@ -156,13 +174,18 @@ export async function readModelDir(dir: string): Promise<ModelBytes> {
     );
   }
   return readModelFiles(async (file) => {
-    const path = join(dir, file);
-    try {
-      return await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new ModelDirError(path, `cannot load ${path}: ${(error as Error).message}`, { cause: error });
+    // A commit being switched in is read whole from its staging folder (see node/commit.ts).
+    const staged = committedPath(dir, file);
+    // A file being moved in as we read is found at its place in the directory instead.
+    for (const path of staged === join(dir, file) ? [staged] : [staged, join(dir, file)]) {
+      try {
+        return await readFile(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new ModelDirError(path, `cannot load ${path}: ${(error as Error).message}`, { cause: error });
+      }
     }
+    return undefined;
   }, dir);
 }
 

@@ -6,9 +6,17 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { AnomalyCalibration } from '../core/anomaly-card.js';
 import { SCORE_NAMES, type ScoreName } from '../core/anomaly-card.js';
-import { type AnyCard, MODEL_FILES, type ModelBytes, modelFilePath } from '../core/model-dir.js';
+import {
+  type AnyCard,
+  checkWeightsIds,
+  MODEL_FILES,
+  type ModelBytes,
+  modelFilePath,
+} from '../core/model-dir.js';
 import { destandardize, logStdSum, type Normalization, standardize } from '../core/normalization.js';
+import { readOnnxMetadata } from '../core/onnx-metadata.js';
 import { normalArray } from '../core/random.js';
+import { WEIGHTS_ID_KEY } from '../core/weights-id.js';
 import type { ScoringNetworks } from './anomaly/compute.js';
 import type { ExampleStatistics } from './anomaly/statistics.js';
 import {
@@ -120,6 +128,8 @@ export interface ModelParts {
   card: AnyCard | undefined;
   where: string | undefined;
   decoderFile: string;
+  /** The weights id decoder.onnx carries, for checking an encoder fetched later. */
+  decoderWeightsId?: string | undefined;
   inputShape: number[];
   maxBatch: number;
   likelihood: LikelihoodSpec | undefined;
@@ -144,6 +154,7 @@ export class VaeModel {
   readonly normalization: Normalization | undefined;
   private readonly binding: OrtBinding;
   private readonly where: string | undefined;
+  private readonly decoderWeightsId: string | undefined;
   private readonly explicitLikelihood: LikelihoodSpec | undefined;
   private decoder: Part<DecoderContract> | undefined;
   private encoder: Part<EncoderContract> | undefined;
@@ -163,6 +174,7 @@ export class VaeModel {
     this.latentDim = parts.decoder.io.latentDim;
     this.maxBatch = parts.maxBatch;
     this.decoderFile = parts.decoderFile;
+    this.decoderWeightsId = parts.decoderWeightsId;
     this.explicitLikelihood = parts.likelihood;
     this.normalization = parts.normalization;
   }
@@ -203,6 +215,13 @@ export class VaeModel {
         };
         checkEncoderFits(encoder.io, decoder.io, where);
       }
+      checkWeightsIds(where, [
+        { file: MODEL_FILES.card, id: card?.origin === 'foreign' ? undefined : card?.weightsId },
+        { file: decoderFile, id: readOnnxMetadata(bytes.decoder)[WEIGHTS_ID_KEY] },
+        ...(bytes.encoder instanceof Uint8Array
+          ? [{ file: MODEL_FILES.encoderOnnx, id: readOnnxMetadata(bytes.encoder)[WEIGHTS_ID_KEY] }]
+          : []),
+      ]);
       return new this({
         binding,
         decoder,
@@ -211,6 +230,7 @@ export class VaeModel {
         card,
         where,
         decoderFile,
+        decoderWeightsId: readOnnxMetadata(bytes.decoder)[WEIGHTS_ID_KEY],
         inputShape: resolveExampleShape(decoder.io, encoder?.io, card, where),
         maxBatch,
         likelihood,
@@ -423,7 +443,7 @@ export class VaeModel {
     const { statistics, scores } = await computeScores(nets, batch.data, {
       samples,
       seed,
-      rows: Math.max(this.maxBatch, samples),
+      rows: this.scoreRows,
       ...(calibration ? { reference: calibration.reference } : {}),
       complexity: name === 'complexity' || options.variants === true,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -459,7 +479,7 @@ export class VaeModel {
       onStage?: (stage: string, done: number, total: number) => void;
     } = {},
   ): Promise<AnomalyCalibration> {
-    const { calibrateAnomaly, DEFAULT_SCORE_SAMPLES } = await loadAnomaly();
+    const { calibrateAnomaly } = await loadAnomaly();
     const likelihood = this.likelihood();
     const prepare = (input: BatchInput, arg: string) => {
       const batch = toBatch(input, this.inputShape, 'calibrate', arg);
@@ -471,12 +491,20 @@ export class VaeModel {
       { x: prepare(reference, 'reference'), split: options.referenceSplit ?? 'reference' },
       { x: prepare(heldOut, 'heldOut'), split: options.heldOutSplit ?? 'held-out' },
       {
-        rows: Math.max(this.maxBatch, options.samples ?? DEFAULT_SCORE_SAMPLES),
+        rows: this.scoreRows,
         ...(options.samples === undefined ? {} : { samples: options.samples }),
         ...(options.seed === undefined ? {} : { seed: options.seed }),
         ...(options.onStage ? { onStage: options.onStage } : {}),
       },
     );
+  }
+
+  /**
+   * Decoder rows per run and per slice of the scores' arithmetic: `maxBatch` within [256, 1024], so
+   * that a slice takes a few milliseconds (a server's event loop stays free between slices).
+   */
+  private get scoreRows(): number {
+    return Math.min(1024, Math.max(256, this.maxBatch));
   }
 
   /** The networks as the anomaly scores use them: in the model's space, Bernoulli logits when the decoder gives them. */
@@ -586,6 +614,11 @@ export class VaeModel {
         throw new Error(`${fn}: this model has no encoder.onnx`);
       }
       const path = modelFilePath(this.where, MODEL_FILES.encoderOnnx);
+      checkWeightsIds(this.where, [
+        { file: MODEL_FILES.card, id: this.card?.origin === 'foreign' ? undefined : this.card?.weightsId },
+        { file: this.decoderFile, id: this.decoderWeightsId },
+        { file: MODEL_FILES.encoderOnnx, id: readOnnxMetadata(bytes)[WEIGHTS_ID_KEY] },
+      ]);
       const session = await openSession(this.binding, bytes, 'encoder', this.where, MODEL_FILES.encoderOnnx);
       try {
         const part = { session, io: encoderContract(session, path) };

@@ -115,13 +115,20 @@ async function readZipSource(
   source: Blob | Uint8Array | ArrayBuffer,
   o: WebLoadOptions,
 ): Promise<ModelBytes> {
-  const bytes =
+  // A Blob (a File the user chose) is read in ranges: only the entries the model needs.
+  const archive =
     source instanceof Uint8Array
       ? source
-      : new Uint8Array(source instanceof ArrayBuffer ? source : await source.arrayBuffer());
+      : source instanceof ArrayBuffer
+        ? new Uint8Array(source)
+        : {
+            size: source.size,
+            read: async (offset: number, length: number) =>
+              new Uint8Array(await source.slice(offset, offset + length).arrayBuffer()),
+          };
   const { readModelZip } = await import('../core/model-zip.js');
   return readModelZip(
-    bytes,
+    archive,
     zipName(source),
     o.precision === 'fp16' ? { preferDecoder: MODEL_FILES.decoderFp16Onnx } : {},
   );

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILES, type ModelCard, ModelDirError, modelFilePath } from '../core/model-dir.js';
+import { weightsIdOf } from '../core/weights-id.js';
 
 /** A VAE's two tfjs networks. */
 export interface VaeNetworks {
@@ -283,4 +284,16 @@ export function checkCardAgainstNetworks(
       );
     }
   }
+}
+
+/**
+ * The id of the networks' weights (see core/weights-id.ts): the encoder's weights then the
+ * decoder's, in their layers' order, read asynchronously (GPU backends too).
+ */
+export async function weightsIdOfNetworks(nets: VaeNetworks): Promise<string> {
+  const values: Float32Array[] = [];
+  for (const model of [nets.encoder, nets.decoder]) {
+    for (const w of model.weights) values.push((await w.read().data()) as Float32Array);
+  }
+  return weightsIdOf(values);
 }

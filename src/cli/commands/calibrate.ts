@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { type AnyCard, CARD_FORMAT, MODEL_FILES, sizeOf } from '../../core/model-dir.js';
 import { createRng, deriveSeed, permutation } from '../../core/random.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
+import { recoverCommits } from '../../node/commit.js';
+import { lockModelDir } from '../../node/dir-lock.js';
 import { writeAnyCard } from '../../node/model-dir-files.js';
 import { thresholdAt } from '../../runtime/anomaly/quantiles.js';
 import type { VaeModel } from '../../runtime/node.js';
 import type { Dataset } from '../../train/dataset.js';
 import { loadDataset } from '../../train/datasets.js';
-import { type Command, imageSizeFlag, intFlag, onePositional } from '../args.js';
+import { type Command, imageSizeFlag, intFlag, onePositional, UsageError } from '../args.js';
 import { LIKELIHOOD_FLAG, loadModel, MODEL_FLAGS } from '../model-data.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -75,8 +77,18 @@ export const calibrateCommand: Command = {
     const examples = intFlag('calibrate', args, 'examples', 100, 1_000_000);
     const samples = intFlag('calibrate', args, 'samples', 1, 100_000);
     const seed = intFlag('calibrate', args, 'seed', 0);
+    if (/\.zip$/i.test(dir)) {
+      throw new UsageError(
+        `vae calibrate: ${dir} is a zip, which cannot be written into: calibrate the model directory, then zip it again`,
+      );
+    }
+    const lock = await lockModelDir(dir, 'vae calibrate');
+    await recoverCommits(dir);
     // Without the card's anomaly section: recalibrating replaces it, whatever state it is in.
-    const model = await loadModel('calibrate', args, dir, { withoutAnomaly: true });
+    const model = await loadModel('calibrate', args, dir, { withoutAnomaly: true }).catch(async (error) => {
+      await lock.release();
+      throw error;
+    });
     try {
       const name = (args.flags.dataset as string | undefined) ?? model.card?.dataset;
       if (name === undefined) {
@@ -150,6 +162,7 @@ export const calibrateCommand: Command = {
       note(`wrote ${join(dir, MODEL_FILES.card)}`);
     } finally {
       await model.dispose();
+      await lock.release();
     }
     return 0;
   },

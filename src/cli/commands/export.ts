@@ -42,7 +42,7 @@ export const exportCommand: Command = {
     'fp16-decoder': {
       type: 'boolean',
       description:
-        'also write decoder.fp16.onnx, half-float weights for web pages (VaeModel.load(url, { precision: "fp16" }))',
+        'also write decoder.fp16.onnx, half-float weights for web pages (VaeModel.load(url, { precision: "fp16" })); one already there is always rewritten',
     },
     report: {
       type: 'boolean',
@@ -54,7 +54,11 @@ export const exportCommand: Command = {
     const opset = intFlag('export', args, 'opset', 13, 21);
     const precision = choiceFlag<Precision>('export', args, 'precision', ['fp32', 'fp16', 'int8']);
     const started = performance.now();
-    const onnx = await exportVae(dir, { opset, precision, fp16Decoder: args.flags['fp16-decoder'] === true });
+    const onnx = await exportVae(dir, {
+      opset,
+      precision,
+      ...(args.flags['fp16-decoder'] ? { fp16Decoder: true } : {}),
+    });
     const ms = performance.now() - started;
     const bytes = (b: Uint8Array) => `${b.length.toLocaleString('en-US')} bytes`;
     note(

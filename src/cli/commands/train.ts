@@ -1,4 +1,5 @@
-import { DEFAULT_OPSET, exportVae } from '../../export/index.js';
+import { MODEL_FILES } from '../../core/model-dir.js';
+import { DEFAULT_OPSET, vaeToOnnx } from '../../export/index.js';
 import { failpointStep } from '../../node/failpoints.js';
 import { thresholdAt } from '../../runtime/anomaly/quantiles.js';
 import {
@@ -22,7 +23,7 @@ import {
   UsageError,
 } from '../args.js';
 import { note, out, thousands } from '../output.js';
-import { writeTrainingPictures } from '../pictures.js';
+import { trainingPictures } from '../pictures.js';
 import { formatDuration, progressBar } from '../progress.js';
 
 const d = DEFAULT_TRAIN_OPTIONS;
@@ -178,6 +179,11 @@ export const TRAIN_FLAGS = {
     value: 'N',
     description: 'train on the first N examples of the training split only',
   },
+  'max-memory': {
+    type: 'string',
+    value: 'GB',
+    description: "refuse a run whose estimated memory is over this (default: half the machine's memory)",
+  },
 } as const satisfies Command['flags'];
 
 function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number {
@@ -198,8 +204,8 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     ...d,
     dataset: stringFlag(cmd, args, 'dataset'),
     arch: choiceFlag(cmd, args, 'arch', ['mlp', 'conv']),
-    latentDim: intFlag(cmd, args, 'latent', 1),
-    hiddenDim: intFlag(cmd, args, 'hidden', 1),
+    latentDim: intFlag(cmd, args, 'latent', 1, 65_536),
+    hiddenDim: intFlag(cmd, args, 'hidden', 1, 10_000_000),
     epochs: intFlag(cmd, args, 'epochs', 1),
     batchSize: intFlag(cmd, args, 'batch', 1),
     learningRate: numberFlag(cmd, args, 'lr'),
@@ -219,6 +225,9 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     ],
     ...(args.flags['train-limit'] === undefined ? {} : { trainLimit: intFlag(cmd, args, 'train-limit', 1) }),
     workers: args.flags.workers === 'auto' ? 'auto' : intFlag(cmd, args, 'workers', 1, 64),
+    ...(args.flags['max-memory'] === undefined
+      ? {}
+      : { maxMemoryBytes: numberFlag(cmd, args, 'max-memory') * 1e9 }),
     ...(imageShape ? { datasetOptions: { imageShape } } : {}),
     command: `vae ${cmd} ${args.argv.join(' ')}`.trim(),
   };
@@ -262,6 +271,8 @@ export const trainCommand: Command = {
     const started = performance.now();
     // Loaded once here and handed to the trainer, so the pictures do not load it a second time.
     const data = await loadDataset(String(options.dataset), options.datasetOptions);
+    const exporting = !args.flags['no-export'];
+    const written: string[] = [];
     const result = await trainWithProgress(
       {
         ...options,
@@ -269,6 +280,17 @@ export const trainCommand: Command = {
         out: outDir,
         resume: args.flags.resume === true,
         force: args.flags.force === true,
+        // The pictures and the ONNX files go into the model directory in one commit with card.json.
+        finish: async ({ card, networks, history }) => {
+          const files = await trainingPictures(networks, card, data, history);
+          if (exporting) {
+            const onnx = vaeToOnnx(networks, card, { opset });
+            files[MODEL_FILES.encoderOnnx] = onnx.encoder;
+            files[MODEL_FILES.decoderOnnx] = onnx.decoder;
+          }
+          written.push(...Object.keys(files));
+          return files;
+        },
       },
       json,
     );
@@ -289,12 +311,9 @@ export const trainCommand: Command = {
         `anomaly scores calibrated: dose reference on ${anomaly.reference.examples} training examples, percentiles on ${anomaly.calibration.examples} ${anomaly.calibration.split} examples; threshold ${thresholdAt(dose, anomaly.falseAlarmRate).toFixed(3)} flags ${100 * anomaly.falseAlarmRate} % of them`,
       );
     }
-    const pictures = await writeTrainingPictures(outDir, result.networks, result.card, data, result.history);
-    note(`wrote ${pictures.map((p) => `${outDir}/${p}`).join(', ')}`);
-    if (!args.flags['no-export']) {
-      await exportVae(outDir, { opset });
-      note(`wrote ${outDir}/encoder.onnx and decoder.onnx (opset ${opset})`);
-    }
+    note(
+      `wrote ${[MODEL_FILES.card, ...written].map((f) => `${outDir}/${f}`).join(', ')}${exporting ? ` (ONNX opset ${opset})` : ''}`,
+    );
     note(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   },

@@ -33,6 +33,8 @@ export interface FinishedRun {
   normalization: Normalization | undefined;
   /** The anomaly scores' reference and calibration on the run's own data. */
   anomaly?: AnomalyCalibration;
+  /** The id of the trained weights (see core/weights-id.ts). */
+  weightsId?: string;
   packageVersion: string;
 }
 
@@ -84,6 +86,7 @@ export function buildCard(r: FinishedRun): ModelCard {
     },
     ...(o.command === undefined ? {} : { command: o.command }),
     ...(r.anomaly ? { anomaly: r.anomaly } : {}),
+    ...(r.weightsId ? { weightsId: r.weightsId } : {}),
     packageVersion: r.packageVersion,
   };
 }

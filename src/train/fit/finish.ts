@@ -3,6 +3,7 @@ import type { ModelCard } from '../../core/model-dir.js';
 import { logStdSum } from '../../core/normalization.js';
 import { deriveSeed } from '../../core/random.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
+import { weightsIdOfNetworks } from '../../tfjs/checkpoint.js';
 import type { Split } from '../dataset.js';
 import { evaluate } from '../evaluate.js';
 import type { TrainOptions } from '../options.js';
@@ -64,6 +65,7 @@ export async function testAndCard(
     o.seed,
     o.onFinishing ? (stage, done, total) => o.onFinishing?.({ stage, done, total }) : undefined,
   );
+  const weightsId = await weightsIdOfNetworks(run.nets);
   return buildCard({
     options: o,
     datasetName: splits.data.name,
@@ -78,6 +80,7 @@ export async function testAndCard(
     stoppedEarly: end.stoppedEarly,
     logVariance,
     anomaly,
+    weightsId,
     test,
     ...(end.testSplit ? { testSplit: end.testSplit } : {}),
     normalization: splits.normalization,

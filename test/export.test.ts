@@ -127,13 +127,21 @@ describe('exportModel', () => {
   });
 
   test('an unsupported layer fails naming the layer, its class and the supported classes', async () => {
+    /** A custom layer the exporter has no converter for. */
+    class Doubler extends tf.layers.Layer {
+      static className = 'Doubler';
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        return tf.mul(Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs, 2);
+      }
+    }
     const model = tf.sequential();
-    model.add(tf.layers.simpleRNN({ units: 2, inputShape: [3, 2], name: 'rnn1' }));
+    model.add(tf.layers.dense({ units: 2, inputShape: [3] }));
+    model.add(new Doubler({ name: 'double1' }));
     await assert.rejects(
       exportModel(model),
       (e: Error) =>
         e instanceof ExportError &&
-        /layer "rnn1": class SimpleRNN is not supported/.test(e.message) &&
+        /layer "double1": class Doubler is not supported/.test(e.message) &&
         e.message.includes(supportedLayerClasses().join(', ')),
     );
   });

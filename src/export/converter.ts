@@ -12,6 +12,11 @@ export interface LayerInfo {
   config: Record<string, unknown>;
   /** The shapes of the layer's outputs for this call, batch first. */
   outputShapes: Dim[][];
+  /**
+   * The mask tfjs's predict passes this call (float 0/1, [N, T] for sequences), when there is one:
+   * recurrent layers skip masked steps, the Softmax layer leaves masked positions out.
+   */
+  mask?: Value;
 }
 
 /**

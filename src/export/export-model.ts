@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PACKAGE_VERSION } from '../core/version.js';
 import type { LayerInfo } from './converter.js';
 import { ExportError } from './errors.js';
+import { type CallState, computeOutputMask, executionOrder } from './execution.js';
 import { GraphBuilder, type Value } from './graph-builder.js';
 import { DEFAULT_OPSET, type Dim, encodeModel, makeModel, SUPPORTED_OPSETS } from './onnx-builder.js';
 import type { Precision } from './precision.js';
@@ -79,7 +80,9 @@ export function onnxShape(shape: readonly (number | null)[], batch: ExportOption
 
 /**
  * Adds the nodes of a tfjs-layers model to `g`, fed by `inputs` (one per model input), and returns
- * the values of the model's outputs. Nested models are converted in place.
+ * the values of the model's outputs. Layers are visited in the order tfjs's `predict` calls them,
+ * with the masks it passes them (see execution.ts); nested models are converted in place.
+ * @param calls - the keyword arguments tfjs shares across calls (a nested model shares its caller's).
  * @throws ExportError for a model that was never built or a layer class with no converter.
  */
 export function convertLayersModel(
@@ -88,6 +91,7 @@ export function convertLayersModel(
   inputs: readonly Value[],
   batch: ExportOptions['batch'],
   log?: LayerReport[],
+  calls: CallState = { kwargs: undefined },
 ): Value[] {
   if (!model.inputs || model.inputs.length === 0) {
     throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
@@ -97,56 +101,150 @@ export function convertLayersModel(
       `cannot export model "${model.name}": it takes ${model.inputs.length} inputs, got ${inputs.length}`,
     );
   }
-  const values = new Map<number, Value>();
+  const values = new Map<string, Value>();
+  const masks = new Map<string, Value | null>();
   model.inputs.forEach((t, i) => {
-    values.set(t.id, inputs[i] as Value);
+    values.set(t.name, inputs[i] as Value);
   });
-  for (const layer of model.layers) {
+  for (const t of executionOrder(model.outputs, new Set(model.inputs.map((i) => i.name)))) {
+    const layer = t.sourceLayer as tf.layers.Layer;
     const className = layer.getClassName();
     if (className === 'InputLayer') continue;
-    for (const node of layer.inboundNodes) {
-      const ins = node.inputTensors.map((t) => values.get(t.id));
-      if (ins.length === 0 || ins.some((v) => v === undefined)) continue;
-      if (node.outputTensors.every((t) => values.has(t.id))) continue;
-      let outs: Value[];
-      const before = g.nodeCount;
-      if (layer instanceof tf.LayersModel) {
-        outs = convertLayersModel(g, layer, ins as Value[], batch, log);
-      } else {
-        const convert = converterFor(className);
-        if (convert === undefined) {
-          throw new ExportError(
-            `cannot export layer "${layer.name}": class ${className} is not supported; supported classes: ${supportedLayerClasses().join(', ')}`,
-          );
-        }
-        const info: LayerInfo = {
-          layer,
-          name: layer.name,
-          className,
-          config: layer.getConfig() as Record<string, unknown>,
-          outputShapes: node.outputTensors.map((t) => onnxShape(t.shape, batch)),
-        };
-        outs = convert(g, info, ins as Value[]);
-        log?.push({ name: layer.name, className, ops: g.opsSince(before) });
-      }
-      node.outputTensors.forEach((t, i) => {
-        const v = outs[i];
-        if (v === undefined) {
-          throw new ExportError(
-            `cannot export layer "${layer.name}": its converter returned ${outs.length} outputs`,
-          );
-        }
-        values.set(t.id, v);
-      });
+    const node = layer.inboundNodes[(t as unknown as { nodeIndex: number }).nodeIndex];
+    if (node === undefined) {
+      throw new ExportError(`cannot export layer "${layer.name}": tensor ${t.name} has no call recorded`);
     }
+    const ins = t.inputs.map((i) => values.get(i.name));
+    if (ins.some((v) => v === undefined)) {
+      throw new ExportError(
+        `cannot export layer "${layer.name}": one of its inputs is not reachable from the model's inputs`,
+      );
+    }
+    const inMasks = t.inputs.map((i) => masks.get(i.name) ?? null);
+    if (inMasks.some((m) => m !== null)) {
+      calls.kwargs ??= { mask: null };
+      calls.kwargs.mask = inMasks[0] ?? null;
+    }
+    if (node.outputTensors.every((o) => values.has(o.name))) continue;
+    let outs: Value[];
+    const before = g.nodeCount;
+    if (layer instanceof tf.LayersModel) {
+      // tfjs hands a nested model its caller's keyword arguments, when there are any.
+      const nested: CallState = { kwargs: calls.kwargs };
+      outs = convertLayersModel(g, layer, ins as Value[], batch, log, nested);
+      if (calls.kwargs !== undefined) calls.kwargs = nested.kwargs;
+    } else {
+      const info = layerInfo(layer, className, node.outputTensors, batch, calls.kwargs?.mask ?? null);
+      const fresh = freshOutputShapes(layer, ins as Value[], batch);
+      if (
+        fresh?.length === info.outputShapes.length &&
+        fresh.every((f, i) => f.length === info.outputShapes[i]?.length)
+      ) {
+        info.outputShapes = fresh;
+      }
+      outs = convertLayer(g, info, ins as Value[]);
+      log?.push({ name: layer.name, className, ops: g.opsSince(before) });
+    }
+    const mask =
+      layer.supportsMasking && !(layer instanceof tf.LayersModel)
+        ? computeOutputMask(g, layer, className, ins as Value[], inMasks)
+        : null;
+    node.outputTensors.forEach((o, i) => {
+      const v = outs[i];
+      if (v === undefined) {
+        throw new ExportError(
+          `cannot export layer "${layer.name}": its converter returned ${outs.length} outputs`,
+        );
+      }
+      values.set(o.name, v);
+      masks.set(o.name, mask);
+    });
   }
   return model.outputs.map((t) => {
-    const v = values.get(t.id);
+    const v = values.get(t.name);
     if (v === undefined)
       throw new ExportError(
         `cannot export model "${model.name}": output ${t.name} is not reachable from its inputs`,
       );
     return v;
+  });
+}
+
+/** What a converter is told about one call of a layer. */
+export function layerInfo(
+  layer: tf.layers.Layer,
+  className: string,
+  outputs: readonly tf.SymbolicTensor[],
+  batch: ExportOptions['batch'],
+  mask: Value | null,
+): LayerInfo {
+  return {
+    layer,
+    name: layer.name,
+    className,
+    config: layer.getConfig() as Record<string, unknown>,
+    outputShapes: outputs.map((o) => onnxShape(o.shape, batch)),
+    ...(mask === null ? {} : { mask }),
+  };
+}
+
+/**
+ * The output shapes of a layer for these inputs, asked of the layer itself on copies of the input
+ * shapes. tfjs 4.22's CenterCrop and CategoryEncoding overwrite the shape arrays of their inputs
+ * when a model is built (and Rescaling and Activation pass the same array through), so the
+ * symbolic shapes a model keeps can be wrong upstream of them; shapes recomputed from the graph's
+ * own values are not. Undefined when the layer cannot say (then its symbolic shapes are used).
+ */
+function freshOutputShapes(
+  layer: tf.layers.Layer,
+  inputs: readonly Value[],
+  batch: ExportOptions['batch'],
+): Dim[][] | undefined {
+  const tfShape = (v: Value) => v.shape.map((d, i) => (i === 0 || typeof d !== 'number' ? null : d));
+  if (inputs.some((v) => v.shape.length === 0)) return undefined;
+  try {
+    const given = inputs.length === 1 ? tfShape(inputs[0] as Value) : inputs.map(tfShape);
+    const out = layer.computeOutputShape(given as tf.Shape) as (number | null)[] | (number | null)[][];
+    const list = (Array.isArray(out[0]) ? out : [out]) as (number | null)[][];
+    if (
+      list.some((shape) => !Array.isArray(shape) || shape.some((d) => d !== null && !Number.isInteger(d)))
+    ) {
+      return undefined;
+    }
+    return list.map((shape) => onnxShape(shape, batch));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Converts one call of a (non-model) layer with its registered converter.
+ * @throws ExportError naming the layer, its class and the supported classes when there is none.
+ */
+export function convertLayer(g: GraphBuilder, info: LayerInfo, inputs: Value[]): Value[] {
+  const convert = converterFor(info.className);
+  if (convert === undefined) {
+    throw new ExportError(
+      `cannot export layer "${info.name}": class ${info.className} is not supported; supported classes: ${supportedLayerClasses().join(', ')}`,
+    );
+  }
+  return convert(g, info, inputs);
+}
+
+/**
+ * Default names for a model's inputs or outputs: the layer part of each tensor name ("dense_1" of
+ * "dense_1/dense_1"); a layer with several outputs (an LSTM returning its states) gives each its
+ * own ("lstm_3", "lstm_3_1", "lstm_3_2").
+ */
+export function defaultTensorNames(tensors: readonly tf.SymbolicTensor[]): string[] {
+  const taken = new Set<string>();
+  return tensors.map((t) => {
+    const base = t.name.replace(/\/.*$/, '');
+    const candidates = [base, t.name.split('/').at(-1) ?? base];
+    let name = candidates.find((c) => !taken.has(c) && /^[A-Za-z0-9_.:-]+$/.test(c)) ?? base;
+    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
   });
 }
 
@@ -171,8 +269,8 @@ export async function exportModelWithReport(
   if (!model.inputs || model.inputs.length === 0) {
     throw new ExportError(`cannot export model "${model.name}": it was never built (no input shape)`);
   }
-  const inputNames = o.inputNames ?? model.inputs.map((t) => t.name.replace(/\/.*$/, ''));
-  const outputNames = o.outputNames ?? model.outputs.map((t) => t.name.replace(/\/.*$/, ''));
+  const inputNames = o.inputNames ?? defaultTensorNames(model.inputs);
+  const outputNames = o.outputNames ?? defaultTensorNames(model.outputs);
   if (inputNames.length !== model.inputs.length) {
     throw new ExportError(
       `cannot export: "inputNames" must have ${model.inputs.length} names, got ${inputNames.length}`,

@@ -30,21 +30,96 @@ export interface Value {
 export class GraphBuilder {
   readonly opset: number;
   private readonly nodes: NodeProto[] = [];
-  private readonly initializers = new Map<string, TensorProto>();
+  /** Shared with subgraphs: every initializer lives in the main graph (bodies read them from outer scope). */
+  private readonly initializers: Map<string, TensorProto>;
   /** Float weights that int8 may quantize, with the axis of their output channels. */
-  private readonly quantizable = new Map<string, { dims: number[]; data: Float32Array; axis: number }>();
+  private readonly quantizable: Map<string, { dims: number[]; data: Float32Array; axis: number }>;
   private readonly precision: Precision;
   private readonly shapes = new Map<string, Dim[]>();
   /** Element types of values that are not float32 (e.g. the int64 output of a Cast). */
   private readonly types = new Map<string, number>();
-  private readonly used = new Set<string>();
-  private readonly reserved = new Set<string>();
-  private readonly produced = new Set<string>();
+  /** Shared with subgraphs, so that a name is unique across the whole model. */
+  private readonly used: Set<string>;
+  private readonly reserved: Set<string>;
+  private readonly produced: Set<string>;
   private readonly inputs: Value[] = [];
+  /** Outer-scope names read by the subgraphs of a node, keyed by the node's first output. */
+  private readonly implicitInputs = new Map<string, readonly string[]>();
+  /** Set on a subgraph: the graph whose scope it reads. */
+  private readonly parent: GraphBuilder | undefined;
 
-  constructor(opset: number, precision: Precision = 'fp32') {
+  constructor(opset: number, precision: Precision = 'fp32', parent?: GraphBuilder) {
     this.opset = opset;
     this.precision = precision;
+    this.parent = parent;
+    this.initializers = parent?.initializers ?? new Map();
+    this.quantizable = parent?.quantizable ?? new Map();
+    this.used = parent?.used ?? new Set();
+    this.reserved = parent?.reserved ?? new Set();
+    this.produced = parent?.produced ?? new Set();
+  }
+
+  /**
+   * A builder for a subgraph (the body of a Scan): its nodes are its own, while names, initializers
+   * and precision are shared with this graph, so weights stay main-graph initializers read from
+   * outer scope. Finish it with `finishBody`.
+   */
+  subgraph(): GraphBuilder {
+    return new GraphBuilder(this.opset, this.precision, this);
+  }
+
+  /** True when this builder makes a subgraph (see `subgraph`). */
+  get isSubgraph(): boolean {
+    return this.parent !== undefined;
+  }
+
+  /** Declares a subgraph input of a given element type (float32 unless told). */
+  bodyInput(base: string, shape: Dim[], type: number = DataType.FLOAT): Value {
+    const value = { name: this.unique(base), shape };
+    this.inputs.push(value);
+    this.shapes.set(value.name, shape);
+    if (type !== DataType.FLOAT) this.types.set(value.name, type);
+    return value;
+  }
+
+  /**
+   * Completes a subgraph: its inputs (as declared), the given outputs (each copied through an
+   * Identity under a fresh name when it is not a value of this body), and the outer-scope names its
+   * nodes read, which the enclosing node must keep alive.
+   */
+  finishBody(name: string, outputs: readonly Value[]): { graph: GraphProto; outerNames: string[] } {
+    const own = new Set<string>(this.inputs.map((v) => v.name));
+    for (const n of this.nodes) for (const o of n.output ?? []) own.add(o);
+    const outs = outputs.map((v) => {
+      if (!own.has(v.name) || outputs.filter((w) => w.name === v.name).length > 1 || this.isInput(v.name)) {
+        const copy = this.node('Identity', [v.name], [{ name: `${v.name}_out`, shape: v.shape }], {
+          name: `${v.name}_out/Identity`,
+        })[0] as Value;
+        own.add(copy.name);
+        return copy;
+      }
+      return v;
+    });
+    const outer = new Set<string>();
+    for (const n of this.nodes) {
+      for (const input of n.input ?? []) if (input !== '' && !own.has(input)) outer.add(input);
+      for (const implicit of this.implicitInputs.get(n.output?.[0] ?? '') ?? []) {
+        if (!own.has(implicit)) outer.add(implicit);
+      }
+    }
+    const typeOf = (n: string) => this.types.get(n) ?? DataType.FLOAT;
+    const graph = makeGraph({
+      name,
+      nodes: [...this.nodes],
+      inputs: this.inputs.map((v) => makeValueInfo(v.name, typeOf(v.name), v.shape)),
+      outputs: outs.map((v) => makeValueInfo(v.name, typeOf(v.name), this.shapes.get(v.name))),
+      initializers: [],
+    });
+    return { graph, outerNames: [...outer] };
+  }
+
+  private isInput(name: string): boolean {
+    return this.inputs.some((v) => v.name === name);
   }
 
   /** A name not used yet in this graph, derived from `base`. */
@@ -104,7 +179,13 @@ export class GraphBuilder {
     opType: string,
     inputs: readonly string[],
     outputs: readonly { name: string; shape?: Dim[]; type?: number }[],
-    options: { name: string; attributes?: Record<string, AttributeValue>; minOpset?: number },
+    options: {
+      name: string;
+      attributes?: Record<string, AttributeValue>;
+      minOpset?: number;
+      /** Outer-scope names the node's subgraphs read (from `finishBody`). */
+      implicitInputs?: readonly string[];
+    },
   ): Value[] {
     if (options.minOpset !== undefined && this.opset < options.minOpset) {
       throw new ExportError(
@@ -126,6 +207,7 @@ export class GraphBuilder {
         options.attributes,
       ),
     );
+    if (options.implicitInputs && values[0]) this.implicitInputs.set(values[0].name, options.implicitInputs);
     return values;
   }
 
@@ -181,13 +263,16 @@ export class GraphBuilder {
    */
   finish(name: string, outputs: readonly { value: Value; name: string }[]): GraphProto {
     const claimed = new Set<string>();
+    const renamed = new Map<string, string>();
     for (const o of outputs) {
       const producer = this.nodes.find((n) => n.output?.includes(o.value.name));
       if (producer && !claimed.has(o.value.name) && o.value.name !== o.name) {
         this.rename(o.value.name, o.name);
+        renamed.set(o.value.name, o.name);
       } else if (o.value.name !== o.name) {
         // A graph input or a tensor that is already another output: copy it under the new name.
-        this.nodes.push(makeNode('Identity', [o.value.name], [o.name], this.unique(`${o.name}/Identity`)));
+        const source = renamed.get(o.value.name) ?? o.value.name;
+        this.nodes.push(makeNode('Identity', [source], [o.name], this.unique(`${o.name}/Identity`)));
         this.shapes.set(o.name, this.shapeOf(o.value.name));
       }
       claimed.add(o.value.name);
@@ -200,6 +285,7 @@ export class GraphBuilder {
       if (!(node.output ?? []).some((out) => needed.has(out))) continue;
       kept.push(node);
       for (const input of node.input ?? []) needed.add(input);
+      for (const input of this.implicitInputs.get(node.output?.[0] ?? '') ?? []) needed.add(input);
     }
     kept.reverse();
     kept.unshift(...this.lowerPrecision(needed));
@@ -276,9 +362,18 @@ export class GraphBuilder {
       throw new ExportError(`cannot export: the output name "${to}" is already used inside the graph`);
     }
     const swap = (names: string[] | null | undefined) => names?.map((n) => (n === from ? to : n)) ?? [];
-    for (const node of this.nodes) {
-      node.input = swap(node.input);
-      node.output = swap(node.output);
+    // Subgraphs read outer values by name: rename there too.
+    const visit = (nodes: NodeProto[]) => {
+      for (const node of nodes) {
+        node.input = swap(node.input);
+        node.output = swap(node.output);
+        for (const a of node.attribute ?? []) if (a.g?.node) visit(a.g.node as NodeProto[]);
+      }
+    };
+    visit(this.nodes);
+    for (const [key, names] of [...this.implicitInputs]) {
+      this.implicitInputs.delete(key);
+      this.implicitInputs.set(key === from ? to : key, swap([...names]));
     }
     const shape = this.shapes.get(from);
     if (shape) this.shapes.set(to, shape);

@@ -25,6 +25,7 @@ export const DataType = Object.freeze({
   INT8: 3,
   INT32: 6,
   INT64: 7,
+  BOOL: 9,
   FLOAT16: 10,
 });
 
@@ -61,7 +62,9 @@ export type AttributeValue =
   | { ints: readonly number[] }
   | { floats: readonly number[] }
   | { string: string }
-  | { tensor: TensorProto };
+  | { strings: readonly string[] }
+  | { tensor: TensorProto }
+  | { graph: GraphProto };
 
 /** Typed attribute constructors: `attr.int(1)`, `attr.ints([1, 2])`, … */
 export const attr = Object.freeze({
@@ -70,7 +73,9 @@ export const attr = Object.freeze({
   ints: (value: readonly number[]): AttributeValue => ({ ints: value }),
   floats: (value: readonly number[]): AttributeValue => ({ floats: value }),
   string: (value: string): AttributeValue => ({ string: value }),
+  strings: (value: readonly string[]): AttributeValue => ({ strings: value }),
   tensor: (value: TensorProto): AttributeValue => ({ tensor: value }),
+  graph: (value: GraphProto): AttributeValue => ({ graph: value }),
 });
 
 const AttrType = onnx.AttributeProto.AttributeType;
@@ -81,6 +86,10 @@ function makeAttribute(name: string, value: AttributeValue): AttributeProto {
   if ('ints' in value) return { name, type: AttrType.INTS, ints: [...value.ints] };
   if ('floats' in value) return { name, type: AttrType.FLOATS, floats: [...value.floats] };
   if ('string' in value) return { name, type: AttrType.STRING, s: new TextEncoder().encode(value.string) };
+  if ('strings' in value) {
+    return { name, type: AttrType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
+  }
+  if ('graph' in value) return { name, type: AttrType.GRAPH, g: value.graph };
   return { name, type: AttrType.TENSOR, t: value.tensor };
 }
 

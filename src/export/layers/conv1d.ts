@@ -5,13 +5,13 @@ import { ExportError } from '../errors.js';
 import { permuteArray, transpose } from '../layout.js';
 import { attr } from '../onnx-builder.js';
 import { op } from '../ops.js';
-import { samePadding } from './conv2d.js';
+import { paddingAttributes } from './conv2d.js';
 
 const SWAP = Object.freeze([0, 2, 1]);
 
 /**
  * Conv1D (channels-last [N, L, C]): Transpose to [N, C, L], Conv with the kernel [k, in, out] as
- * [out, in, k]; "same", "valid" and "causal" (all padding at the start) padding; back to [N, L, C].
+ * [out, in, k]; "same" (also over an unknown length), "valid" and "causal" (all padding at the start) padding; back to [N, L, C].
  */
 export const convertConv1D: LayerConverter = (g, info, inputs) => {
   const x = onlyInput(info, inputs);
@@ -21,15 +21,10 @@ export const convertConv1D: LayerConverter = (g, info, inputs) => {
   const [k, ci, co] = kernel.shape as [number, number, number];
   const stride = Number(Array.isArray(c.strides) ? c.strides[0] : (c.strides ?? 1));
   const dilation = Number(Array.isArray(c.dilationRate) ? c.dilationRate[0] : (c.dilationRate ?? 1));
-  const length = x.shape[1];
-  let pads = [0, 0];
-  if (c.padding === 'same') {
-    if (typeof length !== 'number')
-      throw new ExportError(`cannot export layer "${info.name}": "same" padding needs a known length`);
-    pads = samePadding(length, k, stride, dilation);
-  } else if (c.padding === 'causal') {
-    pads = [(k - 1) * dilation, 0];
-  }
+  const padding =
+    c.padding === 'causal'
+      ? { pads: attr.ints([(k - 1) * dilation, 0]) }
+      : paddingAttributes(info, [x.shape[1] ?? null], [k], [stride], [dilation]);
   // tfjs's [k, in, out] as ONNX's [out, in, k].
   const w = permuteArray(kernel.data, kernel.shape, [2, 1, 0]);
   const out = info.outputShapes[0] ?? [];
@@ -46,7 +41,7 @@ export const convertConv1D: LayerConverter = (g, info, inputs) => {
       dilations: attr.ints([dilation]),
       group: attr.int(1),
       kernel_shape: attr.ints([k]),
-      pads: attr.ints(pads),
+      ...padding,
       strides: attr.ints([stride]),
     },
   );

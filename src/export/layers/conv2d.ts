@@ -4,7 +4,7 @@ import { layerWeights, onlyInput } from '../converter.js';
 import { ExportError } from '../errors.js';
 import type { Value } from '../graph-builder.js';
 import { HWIO_TO_OIHW, permuteArray, TO_NCHW, TO_NHWC, transpose } from '../layout.js';
-import { attr } from '../onnx-builder.js';
+import { type AttributeValue, attr, type Dim } from '../onnx-builder.js';
 
 /** The pair of numbers a tfjs config holds for strides or dilation (a number means both). */
 export function pair(value: unknown, name: string, layer: string): [number, number] {
@@ -44,32 +44,42 @@ export function requireChannelsLast(info: LayerInfo): void {
 }
 
 /**
- * Strides, dilations and explicit [top, left, bottom, right] pads of a channels-last 2-D convolution
- * (Conv2D, DepthwiseConv2D, SeparableConv2D), with TensorFlow's "same" padding made explicit.
- * @throws ExportError for channels-first layers, an unknown padding, or "same" on unknown sizes.
+ * The padding attributes of a convolution or pooling over `spatial` sizes: explicit pads (all begins,
+ * then all ends) for "valid", and for "same" when every size is known; otherwise ONNX's
+ * auto_pad SAME_UPPER, which pads as TensorFlow does (the odd pixel at the end) at run time.
+ * @throws ExportError for a padding other than "same" and "valid".
+ */
+export function paddingAttributes(
+  info: LayerInfo,
+  spatial: readonly Dim[],
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilations: readonly number[],
+): Record<string, AttributeValue> {
+  const padding = info.config.padding ?? 'valid';
+  if (padding === 'valid') return { pads: attr.ints(new Array(2 * spatial.length).fill(0)) };
+  if (padding !== 'same') {
+    throw new ExportError(`cannot export layer "${info.name}": padding ${String(padding)} is not supported`);
+  }
+  if (!spatial.every((d) => typeof d === 'number')) return { auto_pad: attr.string('SAME_UPPER') };
+  const p = spatial.map((d, i) =>
+    samePadding(d as number, kernel[i] as number, strides[i] as number, dilations[i] as number),
+  );
+  return { pads: attr.ints([...p.map((q) => q[0]), ...p.map((q) => q[1])]) };
+}
+
+/**
+ * Strides, dilations and padding attributes of a channels-last 2-D convolution (Conv2D,
+ * DepthwiseConv2D, SeparableConv2D), with TensorFlow's "same" padding made explicit where the sizes
+ * are known.
+ * @throws ExportError for channels-first layers or an unknown padding.
  */
 export function convAttributes(info: LayerInfo, x: Value, kh: number, kw: number) {
-  const c = info.config;
   requireChannelsLast(info);
-  const strides = pair(c.strides ?? 1, 'strides', info.name);
-  const dilations = pair(c.dilationRate ?? 1, 'dilationRate', info.name);
-  let pads = [0, 0, 0, 0];
-  if (c.padding === 'same') {
-    const [, h, w] = x.shape;
-    if (typeof h !== 'number' || typeof w !== 'number') {
-      throw new ExportError(
-        `cannot export layer "${info.name}": "same" padding needs a known height and width`,
-      );
-    }
-    const [t, b] = samePadding(h, kh, strides[0], dilations[0]);
-    const [l, r] = samePadding(w, kw, strides[1], dilations[1]);
-    pads = [t, l, b, r];
-  } else if (c.padding !== 'valid') {
-    throw new ExportError(
-      `cannot export layer "${info.name}": padding ${String(c.padding)} is not supported`,
-    );
-  }
-  return { strides, dilations, pads };
+  const strides = pair(info.config.strides ?? 1, 'strides', info.name);
+  const dilations = pair(info.config.dilationRate ?? 1, 'dilationRate', info.name);
+  const padding = paddingAttributes(info, x.shape.slice(1, 3), [kh, kw], strides, dilations);
+  return { strides, dilations, padding };
 }
 
 /**
@@ -82,7 +92,7 @@ export const convertConv2D: LayerConverter = (g, info, inputs) => {
   const [kernel, bias] = layerWeights(info);
   if (!kernel) throw new ExportError(`cannot export Conv2D layer "${info.name}": it has no kernel`);
   const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
-  const { strides, dilations, pads } = convAttributes(info, x, kh, kw);
+  const { strides, dilations, padding } = convAttributes(info, x, kh, kw);
   const out = info.outputShapes[0] ?? [];
   const nchw = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const wName = g.weight(
@@ -102,7 +112,7 @@ export const convertConv2D: LayerConverter = (g, info, inputs) => {
         dilations: attr.ints(dilations),
         group: attr.int(1),
         kernel_shape: attr.ints([kh, kw]),
-        pads: attr.ints(pads),
+        ...padding,
         strides: attr.ints(strides),
       },
     },

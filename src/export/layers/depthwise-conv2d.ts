@@ -20,7 +20,7 @@ export function depthwiseConv(
   name: string,
 ): Value {
   const [kh, kw, c, m] = kernel.shape as [number, number, number, number];
-  const { strides, dilations, pads } = convAttributes(info, x, kh, kw);
+  const { strides, dilations, padding } = convAttributes(info, x, kh, kw);
   const first = transpose(g, x, TO_NCHW, `${info.name}/input_nchw`);
   const inputs = [
     first.name,
@@ -38,7 +38,7 @@ export function depthwiseConv(
     dilations: attr.ints(dilations),
     group: attr.int(c),
     kernel_shape: attr.ints([kh, kw]),
-    pads: attr.ints(pads),
+    ...padding,
     strides: attr.ints(strides),
   });
 }

@@ -27,6 +27,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
     summary: 'export a trained model directory to encoder.onnx and decoder.onnx',
     load: async () => (await import('./commands/export.js')).exportCommand,
   },
+  convert: {
+    summary: 'convert any tfjs layers model (model.json and its weight shards, a path or URL) to ONNX',
+    load: async () => (await import('./commands/convert.js')).convertCommand,
+  },
   sample: {
     summary: 'decode random latent codes into a PNG grid of samples',
     load: async () => (await import('./commands/sample.js')).sampleCommand,

@@ -263,7 +263,7 @@ export async function exportModel(
 export async function exportModelWithReport(
   model: tf.LayersModel,
   options: Partial<ExportOptions> = {},
-): Promise<{ bytes: Uint8Array; layers: LayerReport[] }> {
+): Promise<{ bytes: Uint8Array; layers: LayerReport[]; inputNames: string[]; outputNames: string[] }> {
   const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...options };
   checkExportOptions(o);
   if (!model.inputs || model.inputs.length === 0) {
@@ -299,5 +299,5 @@ export async function exportModelWithReport(
       ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
     }),
   );
-  return { bytes, layers };
+  return { bytes, layers, inputNames: [...inputNames], outputNames: [...outputNames] };
 }

@@ -4,3 +4,4 @@
  */
 export * from './common.js';
 export { exportVae } from './export-dir.js';
+export { fileSource, loadModelJsonFrom } from './model-json-node.js';

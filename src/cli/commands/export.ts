@@ -1,26 +1,13 @@
 import { sizeOf } from '../../core/model-dir.js';
 import { createRng, normalArray } from '../../core/random.js';
-import { countOps, DEFAULT_OPSET, exportVae, type LayerReport, type Precision } from '../../export/index.js';
+import { DEFAULT_OPSET, exportVae, type Precision } from '../../export/index.js';
 import { compareOutputs, runOnnx, runTfjs } from '../../parity/runtime-parity.js';
 import { readCard, selectBackend } from '../../train/index.js';
 import { type Command, choiceFlag, intFlag, onePositional } from '../args.js';
+import { layerTable } from '../layer-report.js';
 import { note, out } from '../output.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-
-function layerTable(part: string, layers: readonly LayerReport[]): string[] {
-  const width = Math.max(...layers.map((l) => l.name.length), 5);
-  return [
-    `${part}:`,
-    ...layers.map(
-      (l) =>
-        `  ${l.name.padEnd(width)}  ${l.className.padEnd(16)} → ${l.ops.length > 0 ? l.ops.join(', ') : '(identity: no node)'}`,
-    ),
-    `  ops: ${Object.entries(countOps(layers))
-      .map(([op, n]) => `${op} ×${n}`)
-      .join(', ')}`,
-  ];
-}
 
 /** `vae export DIR`: write encoder.onnx and decoder.onnx from the tfjs checkpoint. */
 export const exportCommand: Command = {

@@ -24,6 +24,7 @@ export { GraphBuilder } from './graph-builder.js';
 export type { LoadedModelJson, ModelJsonLimits, ModelJsonSource, NamedBytes } from './model-json.js';
 export {
   checkShardPath,
+  convertLoadedModel,
   DEFAULT_MODEL_JSON_LIMITS,
   filesSource,
   loadModelJson,

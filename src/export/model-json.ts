@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from './errors.js';
+import { type ExportOptions, exportModelWithReport } from './export-model.js';
 
 /** Bounds on what a model.json may make us read. */
 export interface ModelJsonLimits {
@@ -145,6 +146,8 @@ export function normalizeKerasTopology(node: unknown): number {
 /** A model loaded from model.json, with what the file said about itself. */
 export interface LoadedModelJson {
   model: tf.LayersModel;
+  /** The model.json's file name (the last part of its path or URL). */
+  file: string;
   /** Bytes of weights read from the shards. */
   weightBytes: number;
   /** Weight entries stored quantized (uint8, uint16 or float16), dequantized by tfjs at load. */
@@ -257,12 +260,34 @@ export async function loadModelJson(
   }
   return {
     model,
+    file:
+      where
+        .split(/[\\/]/)
+        .pop()
+        ?.replace(/[?#].*$/, '') || where,
     weightBytes: total,
     quantized,
     ...(typeof json.generatedBy === 'string' ? { generatedBy: json.generatedBy } : {}),
     ...(typeof json.convertedBy === 'string' ? { convertedBy: json.convertedBy } : {}),
     rewrites,
   };
+}
+
+/**
+ * Converts a loaded model.json to ONNX bytes, with the metadata every door writes (the model.json's
+ * file name and who generated it), so the CLI and the page give the same bytes for the same files.
+ */
+export function convertLoadedModel(
+  loaded: LoadedModelJson,
+  options: Partial<Omit<ExportOptions, 'metadata'>> = {},
+): ReturnType<typeof exportModelWithReport> {
+  return exportModelWithReport(loaded.model, {
+    ...options,
+    metadata: {
+      'vae_onnx.converted_from': loaded.file,
+      ...(loaded.generatedBy ? { 'vae_onnx.generated_by': loaded.generatedBy } : {}),
+    },
+  });
 }
 
 /** Joins a shard path to the folder or URL of model.json. */

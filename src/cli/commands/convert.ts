@@ -5,9 +5,9 @@ import {
   type CheckRow,
   checkInputs,
   compareCheck,
+  convertLoadedModel,
   DEFAULT_OPSET,
   ExportError,
-  exportModelWithReport,
   loadModelJsonFrom,
   type Precision,
   predictTfjs,
@@ -128,16 +128,12 @@ export const convertCommand: Command = {
     const { model } = loaded;
     try {
       const started = performance.now();
-      const converted = await exportModelWithReport(model, {
+      const converted = await convertLoadedModel(loaded, {
         opset,
         precision,
         batch,
         ...(inputNames ? { inputNames } : {}),
         ...(outputNames ? { outputNames } : {}),
-        metadata: {
-          'vae_onnx.converted_from': basename(source),
-          ...(loaded.generatedBy ? { 'vae_onnx.generated_by': loaded.generatedBy } : {}),
-        },
       });
       const convertMs = performance.now() - started;
       if (args.flags.check) {

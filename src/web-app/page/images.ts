@@ -3,8 +3,11 @@ import type { Images } from './context.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
 
-/** The image files in a drop: files as they are, folders walked (entries of the File System API). */
-export async function droppedFiles(items: DataTransferItemList): Promise<File[]> {
+/**
+ * The files in a drop whose names match `accept` (images unless told): files as they are, folders
+ * walked (entries of the File System API).
+ */
+export async function droppedFiles(items: DataTransferItemList, accept: RegExp = IMAGE): Promise<File[]> {
   const entries = [...items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
   const files: File[] = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
@@ -24,7 +27,7 @@ export async function droppedFiles(items: DataTransferItemList): Promise<File[]>
     }
   };
   for (const entry of entries) await walk(entry);
-  return files.filter((f) => IMAGE.test(f.name));
+  return files.filter((f) => accept.test(f.name));
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
- * The web app, three panels over one model:
+ * The web app, four panels (the first three over one model):
  * - Explore: a decoder from the served model directory (or a decoder.onnx or model .zip the user
  *   gives), a grid of samples, sliders for the first 8 latent dimensions, a 2-D map over the two
  *   dimensions that change the output most, an interpolation, and how long each decode took;
  * - Train (train-panel.ts, loaded when opened: it brings TensorFlow.js): a VAE trained, exported and
  *   run in this tab;
- * - Draw (draw-panel.ts): a drawing encoded, reconstructed and scored.
+ * - Draw (draw-panel.ts): a drawing encoded, reconstructed and scored;
+ * - Convert (convert-panel.ts, loaded when opened): a tfjs layers model converted to ONNX and checked.
  * It exposes `window.vaeApp` so that browser tests can decode a given z, train, and score.
  */
 import { type ScoreOptions, VaeModel, type WebLoadOptions } from '../../runtime/web.js';
 import { $, type AppContext } from './context.js';
+import type { ConvertRequest } from './convert-panel.js';
 import { drawGrid } from './draw.js';
 import type { TrainOutcome, TrainRequest } from './train-panel.js';
 
@@ -41,8 +43,15 @@ interface App {
    * percentiles and verdicts when the model is calibrated.
    */
   score(images: number[][], options?: ScoreOptions): Promise<ScoredImages>;
-  /** Shows a panel ('explore', 'train' or 'draw'), loading its code first. */
+  /** Shows a panel ('explore', 'train', 'draw' or 'convert'), loading its code first. */
   showPanel(name: string): Promise<void>;
+  /**
+   * Converts a tfjs layers model as the Convert panel does (files given as base64, or a URL), and
+   * returns the ONNX file (base64) with the check's rows and what each layer became.
+   */
+  convert(
+    request: Omit<ConvertRequest, 'source'> & { source: { name: string; base64: string }[] | string },
+  ): Promise<{ base64: string; rows: unknown[]; layers: unknown[] }>;
   /** The Draw panel's analysis of a scribble (seeded random strokes). */
   scribble(seed: number, strokes?: number): Promise<{ score: number; fractionBelow: number } | undefined>;
 }
@@ -66,6 +75,20 @@ const app: App = {
       source: 'digits',
       ...request,
     });
+  },
+  convert: async (request) => {
+    const panel = await PANELS.convert();
+    const source =
+      typeof request.source === 'string'
+        ? request.source
+        : request.source.map((f) => ({
+            name: f.name,
+            bytes: Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0)),
+          }));
+    const outcome = await panel.convertAndOffer(context, { ...request, source });
+    let binary = '';
+    for (const b of outcome.bytes) binary += String.fromCharCode(b);
+    return { base64: btoa(binary), rows: outcome.rows, layers: outcome.layers };
   },
   score: async (images, options = {}) => {
     if (!model) throw new Error('score: no model is loaded yet');
@@ -276,7 +299,7 @@ function lazyPanel<M>(load: () => Promise<M>, wire: (m: M) => void): () => Promi
   };
 }
 
-/** The panels besides Explore (which the page opens with); Train brings TensorFlow.js. */
+/** The panels besides Explore (which the page opens with); Train and Convert bring TensorFlow.js. */
 const PANELS = {
   train: lazyPanel(
     () => import('./train-panel.js'),
@@ -285,6 +308,10 @@ const PANELS = {
   draw: lazyPanel(
     () => import('./draw-panel.js'),
     (m) => m.initDrawPanel(context),
+  ),
+  convert: lazyPanel(
+    () => import('./convert-panel.js'),
+    (m) => m.initConvertPanel(context),
   ),
 };
 

@@ -98,7 +98,8 @@ async function baselineExport(ref: string): Promise<typeof exportModel> {
     const tar = execFileSync('git', ['archive', ref, 'src'], { cwd: ROOT, maxBuffer: 1 << 28 });
     execFileSync('tar', ['-x', '-C', dir], { input: tar });
   }
-  return ((await import(join(dir, 'src', 'export', 'index.ts'))) as { exportModel: typeof exportModel }).exportModel;
+  return ((await import(join(dir, 'src', 'export', 'index.ts'))) as { exportModel: typeof exportModel })
+    .exportModel;
 }
 
 console.log(
@@ -148,7 +149,12 @@ for (const [name, model] of [
     () => convertLoadedModel(loaded),
   ];
   // The baseline converts only what it knew (no recurrent layers before they came).
-  const baselineWorks = baseline ? await baseline(model).then(() => true, () => false) : false;
+  const baselineWorks = baseline
+    ? await baseline(model).then(
+        () => true,
+        () => false,
+      )
+    : false;
   if (baseline && baselineWorks) runs.push(() => baseline(model));
   const [exportMs, convertMs, convertOnlyMs, baselineMs] = await interleaved(runs);
   console.log(

@@ -109,7 +109,13 @@ if (values.role === 'load') {
     `bench:server-load — ${model}: ${values.waves} waves of 10 /score (65 rows × 1000 samples) + 200 decodes from a load process; /healthz probed every 10 ms from a third`,
   );
   console.log(machineLine());
-  const server = await startServeProcess([model, '--threads', values.threads as string, '--log-level', 'warn']);
+  const server = await startServeProcess([
+    model,
+    '--threads',
+    values.threads as string,
+    '--log-level',
+    'warn',
+  ]);
   try {
     const idle = (ms: number) => probe(server.url, new Promise((r) => setTimeout(r, ms)));
     const before = await idle(2000);

@@ -23,6 +23,7 @@ describe('the MLP gradient derived by hand equals tfjs autodiff', () => {
     likelihood: 'bernoulli' | 'gaussian-fixed' | 'gaussian-learned';
     beta: number;
     freeBits: number;
+    hidden?: number[];
   }[] = [
     { name: 'Bernoulli, images', shape: [28, 28, 1], likelihood: 'bernoulli', beta: 1, freeBits: 0 },
     {
@@ -46,10 +47,29 @@ describe('the MLP gradient derived by hand equals tfjs autodiff', () => {
       beta: 2,
       freeBits: 0,
     },
+    {
+      name: 'two hidden layers (784-32-16-5), Bernoulli',
+      shape: [28, 28, 1],
+      likelihood: 'bernoulli',
+      beta: 1,
+      freeBits: 0,
+      hidden: [32, 16],
+    },
+    {
+      name: 'three hidden layers, Gaussian with learned σ and free bits',
+      shape: [16],
+      likelihood: 'gaussian-learned',
+      beta: 0.5,
+      freeBits: 0.3,
+      hidden: [24, 20, 12],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const nets = buildMlpVae({ inputShape: c.shape, hiddenDim: 24, latentDim: 5 }, 3);
+      const nets = buildMlpVae(
+        { inputShape: c.shape, hiddenDim: 24, latentDim: 5, ...(c.hidden ? { hidden: c.hidden } : {}) },
+        3,
+      );
       assert.equal(isSeedMlp(nets), true);
       const learned = c.likelihood === 'gaussian-learned';
       const logVariance =
@@ -97,6 +117,25 @@ describe('the MLP gradient derived by hand equals tfjs autodiff', () => {
       nets.decoder.dispose();
     });
   }
+
+  test("an MLP of the caller's own with another activation is not taken for the built-in", () => {
+    const encoder = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [4, 4] }),
+        tf.layers.dense({ units: 8, activation: 'tanh', name: 'own_hidden' }),
+        tf.layers.dense({ units: 10, name: 'enc_out' }),
+      ],
+    });
+    const decoder = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [5], units: 8, activation: 'relu' }),
+        tf.layers.dense({ units: 16, name: 'dec_out' }),
+      ],
+    });
+    assert.equal(isSeedMlp({ encoder, decoder }), false);
+    encoder.dispose();
+    decoder.dispose();
+  });
 
   test('the conv VAE is not taken for the MLP (it keeps tfjs autodiff)', () => {
     const nets = buildConvVae({ inputShape: [28, 28, 1], hiddenDim: 0, latentDim: 4 }, 1);

@@ -12,8 +12,9 @@ const shape = { inputShape: [12], hiddenDim: 16, latentDim: 3 };
 const rng = createRng(4);
 const plan: WorkerPlan = {
   workers: 2,
-  arch: 'mlp',
-  ...shape,
+  architecture: { kind: 'mlp', hidden: [shape.hiddenDim] },
+  inputShape: shape.inputShape,
+  latentDim: shape.latentDim,
   seed: 7,
   learningRate: 1e-2,
   likelihood: 'bernoulli',
@@ -102,7 +103,7 @@ describe('WorkerPool', () => {
     tooFew.firstMoment = tooFew.firstMoment.slice(0, 10);
     tooFew.secondMoment = tooFew.secondMoment.slice(0, 10);
     await assert.rejects(
-      WorkerPool.start({ ...plan, hiddenDim: 4000 }, tooFew),
+      WorkerPool.start({ ...plan, architecture: { kind: 'mlp', hidden: [4000] } }, tooFew),
       /training worker failed: RangeError: adam memory: \d+ parameters in 2 slots need \d+ bytes/,
     );
   });

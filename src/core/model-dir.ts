@@ -27,8 +27,10 @@ export const MODEL_FILES = Object.freeze({
   tfjs: 'tfjs',
 });
 
-/** Architectures the trainer builds. */
-export type Arch = 'mlp' | 'conv';
+/** The networks the trainer builds from flags. */
+export type BuiltinArch = 'mlp' | 'conv';
+/** What card.json says of the networks: a built-in, or networks of the caller's own (`networks`). */
+export type Arch = BuiltinArch | 'custom';
 /** Likelihoods p(x|z) the trainer fits. */
 export type Likelihood = 'bernoulli' | 'gaussian';
 
@@ -88,7 +90,14 @@ export interface ModelCard {
   /** Shape of one example, [H, W, C] for images or [D]. */
   inputShape: number[];
   latentDim: number;
-  hiddenDim: number;
+  /** MLP: the width of the first hidden layer (all of them in `hidden`). Conv cards from before `filters` have it too. */
+  hiddenDim?: number;
+  /** MLP: the hidden layers' widths, encoder order (the decoder mirrors them). */
+  hidden?: number[];
+  /** Conv: filters per level, encoder order (the decoder mirrors them). */
+  filters?: number[];
+  /** Networks of the caller's own: the layer classes of each, and their parameter count. */
+  networks?: { encoder: string[]; decoder: string[]; params: number };
   likelihood: Likelihood;
   likelihoodParams?: LikelihoodParams;
   /**
@@ -163,13 +172,21 @@ export function parseCard(value: unknown): AnyCard {
   if (card.format !== CARD_FORMAT) fail('format', `"${CARD_FORMAT}"`, card.format);
   const foreign = card.origin === 'foreign';
   if (card.origin !== undefined && !foreign) fail('origin', '"foreign" or absent', card.origin);
-  if (!foreign && card.arch !== 'mlp' && card.arch !== 'conv') fail('arch', '"mlp" or "conv"', card.arch);
+  if (!foreign && card.arch !== 'mlp' && card.arch !== 'conv' && card.arch !== 'custom') {
+    fail('arch', '"mlp", "conv" or "custom"', card.arch);
+  }
   if (!Array.isArray(card.inputShape) || card.inputShape.length === 0) {
     fail('inputShape', 'a non-empty array of positive integers', card.inputShape);
   }
   for (const [i, d] of card.inputShape.entries()) positiveInt(d, `inputShape[${i}]`);
   positiveInt(card.latentDim, 'latentDim');
-  if (!foreign) positiveInt(card.hiddenDim, 'hiddenDim');
+  if (!foreign && card.arch === 'mlp') positiveInt(card.hiddenDim, 'hiddenDim');
+  for (const key of ['hidden', 'filters'] as const) {
+    const list = card[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || list.length === 0) fail(key, 'a non-empty array of positive integers', list);
+    for (const [i, d] of list.entries()) positiveInt(d, `${key}[${i}]`);
+  }
   if (card.likelihood !== 'bernoulli' && card.likelihood !== 'gaussian') {
     fail('likelihood', '"bernoulli" or "gaussian"', card.likelihood);
   }

@@ -100,3 +100,20 @@ export function deriveSeed(seed: number, ...path: number[]): number {
   for (const p of path) h = splitmix32((h ^ Math.imul(p >>> 0, 0x27d4eb2d)) >>> 0)();
   return h;
 }
+
+/**
+ * Runs `fn` with Math.random replaced by a generator of `seed`, and puts it back. For code that
+ * draws from Math.random and takes no seed (tfjs layers such as Dropout without one), so that a
+ * computation gives the same numbers whenever it runs. `fn` must be synchronous: anything else that
+ * runs meanwhile would draw from the seeded generator too.
+ */
+export function withSeededMathRandom<T>(seed: number, fn: () => T): T {
+  const saved = Math.random;
+  const rng = createRng(seed);
+  Math.random = () => rng.uniform();
+  try {
+    return fn();
+  } finally {
+    Math.random = saved;
+  }
+}

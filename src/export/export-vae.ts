@@ -84,7 +84,8 @@ function modelBytes(
 
 /**
  * Builds encoder.onnx (x → mu, logvar) and decoder.onnx (z → x_hat, the mean of p(x|z)) from the VAE's
- * tfjs networks: the encoder's [mu | logvar] output is split in two; for a Bernoulli VAE the decoder's
+ * tfjs networks: the encoder's [mu | logvar] output is split in two (an encoder with two outputs gives
+ * them as they are); for a Bernoulli VAE the decoder's
  * logits go through a Sigmoid, so x_hat holds probabilities, and the logits are a second output.
  */
 export function vaeToOnnx(
@@ -99,24 +100,31 @@ export function vaeToOnnx(
   enc.reserve(['mu', 'logvar']);
   const x = enc.input('x', onnxShape([null, ...card.inputShape], o.batch));
   const encoderLayers: LayerReport[] = [];
-  const [moments] = convertLayersModel(enc, networks.encoder, [x], o.batch, encoderLayers);
-  if (moments === undefined || moments.shape[1] !== 2 * L) {
-    throw new ExportError(
-      `cannot export the encoder: its output must have ${2 * L} values per example (mu, logvar), got shape [${moments?.shape}]`,
-    );
+  const encoded = convertLayersModel(enc, networks.encoder, [x], o.batch, encoderLayers);
+  let mu: Value;
+  let logvar: Value;
+  if (encoded.length === 2 && encoded.every((v) => v.shape[1] === L)) {
+    // An encoder of two outputs gives mu and logvar as they are.
+    [mu, logvar] = encoded as [Value, Value];
+  } else {
+    const [moments] = encoded;
+    if (encoded.length !== 1 || moments === undefined || moments.shape[1] !== 2 * L) {
+      throw new ExportError(
+        `cannot export the encoder: it must output ${2 * L} values per example (mu, logvar) or two outputs of ${L}, got ${encoded.map((v) => `[${v.shape}]`).join(', ')}`,
+      );
+    }
+    const momentShape = [moments.shape[0] ?? null, L];
+    const split = enc.int64s('moments/split', [L, L]);
+    [mu, logvar] = enc.node(
+      'Split',
+      [moments.name, split],
+      [
+        { name: 'mu', shape: momentShape },
+        { name: 'logvar', shape: momentShape },
+      ],
+      { name: 'moments/Split', attributes: { axis: attr.int(1) } },
+    ) as [Value, Value];
   }
-  const batchDim = moments.shape[0] ?? null;
-  const momentShape = [batchDim, L];
-  const split = enc.int64s('moments/split', [L, L]);
-  const [mu, logvar] = enc.node(
-    'Split',
-    [moments.name, split],
-    [
-      { name: 'mu', shape: momentShape },
-      { name: 'logvar', shape: momentShape },
-    ],
-    { name: 'moments/Split', attributes: { axis: attr.int(1) } },
-  ) as [Value, Value];
 
   const dec = new GraphBuilder(o.opset, o.precision);
   dec.reserve(['x_hat', 'logits']);

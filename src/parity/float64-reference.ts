@@ -10,6 +10,7 @@ export function float64Forward(
   input: Float32Array,
   batch: number,
 ): Float64Array | undefined {
+  if (!isChain(model)) return undefined;
   let x = Float64Array.from(input);
   let width = input.length / batch;
   for (const layer of model.layers) {
@@ -33,4 +34,13 @@ export function float64Forward(
     width = units;
   }
   return x;
+}
+
+/** Whether the model is one chain of layers, each fed by the one before it, with one output. */
+function isChain(model: tf.LayersModel): boolean {
+  if (model.outputs.length !== 1) return false;
+  return model.layers.every((layer, i) => {
+    const from = layer.inboundNodes[0]?.inboundLayers ?? [];
+    return i === 0 || (from.length === 1 && from[0] === model.layers[i - 1]);
+  });
 }

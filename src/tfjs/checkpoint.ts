@@ -260,7 +260,7 @@ export async function writeCheckpoint(
 
 /**
  * Checks that card.json describes the checkpoint's networks: the encoder gives 2 × latentDim values
- * (mu, logvar) from an example of inputShape's size, and the decoder takes latentDim.
+ * (mu, logvar; in one output or two) from an example of inputShape's size, and the decoder takes latentDim.
  * @throws ModelDirError naming card.json and both numbers.
  */
 export function checkCardAgainstNetworks(
@@ -272,7 +272,14 @@ export function checkCardAgainstNetworks(
   const size = (shape: readonly (number | null)[]) =>
     shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
   const found: [string, number, number][] = [
-    ['latentDim', card.latentDim, (nets.encoder.outputs[0]?.shape.at(-1) ?? 0) / 2],
+    // One output [N, 2L] (mu then logvar), or two outputs [N, L] (networks of the user's own).
+    [
+      'latentDim',
+      card.latentDim,
+      nets.encoder.outputs.length === 2
+        ? (nets.encoder.outputs[0]?.shape.at(-1) ?? 0)
+        : (nets.encoder.outputs[0]?.shape.at(-1) ?? 0) / 2,
+    ],
     ['latentDim', card.latentDim, nets.decoder.inputs[0]?.shape.at(-1) ?? 0],
     ['inputShape', card.inputShape.reduce((a, b) => a * b, 1), size(nets.encoder.inputs[0]?.shape ?? [])],
   ];

@@ -5,9 +5,9 @@
  * worker_threads, no file system.
  */
 
+import { architectureOf, kernelsOf } from './architecture.js';
 import type { MemoryData } from './dataset.js';
 import { type MemoryTrainOptions, type MemoryTrainResult, trainInMemory } from './memory.js';
-import { kernelsFor } from './model.js';
 import { selectWebBackend, type WebBackendOptions, type WebTrainBackend } from './web-backend.js';
 
 export * from './common.js';
@@ -31,7 +31,13 @@ export async function trainInBrowser(
 ): Promise<MemoryTrainResult> {
   const { backend = 'auto', wasmPaths, threads, ...rest } = options;
   await selectWebBackend(backend, {
-    kernels: kernelsFor(rest.arch ?? 'mlp'),
+    kernels: kernelsOf(
+      architectureOf({
+        arch: rest.arch ?? 'mlp',
+        hiddenDim: 0,
+        ...(rest.networks ? { networks: rest.networks } : {}),
+      }),
+    ),
     ...(wasmPaths === undefined ? {} : { wasmPaths }),
     ...(threads === undefined ? {} : { threads }),
   });

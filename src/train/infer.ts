@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Likelihood } from '../core/model-dir.js';
+import { splitMoments } from './model.js';
 
 /**
  * The tfjs networks' answers for a batch, as flat float32 arrays (the reference for ONNX parity).
@@ -10,15 +11,16 @@ export interface TfjsEncoding {
   logvar: Float32Array;
 }
 
-/** Runs the tfjs encoder on `x` (shape [N, ...inputShape]) and splits its output into mu and logvar. */
+/** Runs the tfjs encoder on `x` (shape [N, ...inputShape]) and gives mu and logvar (split from one output, or its two). */
 export async function tfjsEncode(
   encoder: tf.LayersModel,
   x: Float32Array,
   shape: readonly number[],
 ): Promise<TfjsEncoding> {
-  const [mu, logvar] = tf.tidy(() =>
-    tf.split(encoder.predict(tf.tensor(x, [...shape])) as tf.Tensor2D, 2, 1),
-  );
+  const [mu, logvar] = tf.tidy(() => {
+    const m = splitMoments(encoder.predict(tf.tensor(x, [...shape])) as tf.Tensor | tf.Tensor[]);
+    return [m.mu, m.logvar];
+  });
   try {
     return {
       mu: (await (mu as tf.Tensor).data()) as Float32Array,

@@ -3,28 +3,45 @@
  * flag that asks for more than the machine holds (`--hidden 1000000`) is refused with the estimate
  * and the flag's name instead of failing after minutes with "memory access out of bounds".
  */
-import type { Arch } from '../core/model-dir.js';
+import { type Architecture, convPadding } from './architecture.js';
 
-/** The parameters of the built-in networks for an input shape, latent size and hidden width. */
-export function parameterCount(
-  arch: Arch,
-  inputShape: readonly number[],
-  latentDim: number,
-  hiddenDim: number,
-): number {
-  const D = inputShape.reduce((a, b) => a * b, 1);
+/** The parameters of an architecture's networks for an input shape and latent size. */
+export function parameterCount(a: Architecture, inputShape: readonly number[], latentDim: number): number {
+  const D = inputShape.reduce((x, y) => x * y, 1);
   const L = latentDim;
-  if (arch === 'mlp') {
-    const H = hiddenDim;
-    // Encoder D → H → 2L, decoder L → H → D, each Dense with its bias.
-    return D * H + H + H * 2 * L + 2 * L + L * H + H + H * D + D;
+  if (a.kind === 'custom') return a.networks.encoder.countParams() + a.networks.decoder.countParams();
+  if (a.kind === 'mlp') {
+    // Encoder D → h1 → … → hk → 2L, decoder L → hk → … → h1 → D, each Dense with its bias.
+    const dense = (i: number, o: number) => i * o + o;
+    const widths = [D, ...a.hidden];
+    const last = a.hidden.at(-1) as number;
+    let total = dense(last, 2 * L) + dense(L, last);
+    for (let j = 1; j < widths.length; j++) {
+      const [wide, narrow] = [widths[j - 1] as number, widths[j] as number];
+      total += dense(wide, narrow) + dense(narrow, wide);
+    }
+    return total;
   }
   const [h = 1, w = 1, c = 1] = inputShape;
-  const out = (n: number) => Math.floor((n - 3) / 2) + 1;
-  const [h2, w2] = [out(out(h)), out(out(w))];
-  const encoder = 9 * c * 32 + 32 + 9 * 32 * 64 + 64 + h2 * w2 * 64 * 2 * L + 2 * L;
-  const hidden = (h / 4) * (w / 4) * 32;
-  const decoder = L * hidden + hidden + 9 * 32 * 64 + 64 + 9 * 64 * 32 + 32 + 9 * 32 * c + c;
+  const f = a.filters;
+  const valid = convPadding(f) === 'valid';
+  const down = (n: number) => (valid ? Math.floor((n - 3) / 2) + 1 : Math.ceil(n / 2));
+  let [hh, ww, prev] = [h, w, c];
+  let encoder = 0;
+  for (const k of f) {
+    encoder += 9 * prev * k + k;
+    [hh, ww, prev] = [down(hh), down(ww), k];
+  }
+  encoder += hh * ww * prev * 2 * L + 2 * L;
+  const scale = 2 ** f.length;
+  const hidden = (h / scale) * (w / scale) * (f[0] as number);
+  let decoder = L * hidden + hidden;
+  prev = f[0] as number;
+  for (const k of [...f].reverse()) {
+    decoder += 9 * prev * k + k;
+    prev = k;
+  }
+  decoder += 9 * prev * c + c;
   return encoder + decoder;
 }
 

@@ -6,11 +6,13 @@
  * (the browser door selects one first); between steps the event loop gets a turn, so a page stays
  * responsive and a stop button can fire its AbortSignal.
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../core/model-dir.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import { type ModelFiles, memoryReader } from '../core/model-zip.js';
 import { readCheckpointNetworks, readTrainingState, writeCheckpoint } from '../tfjs/checkpoint.js';
+import { checkNetworks } from './architecture.js';
 import { datasetFromMemory, type MemoryData } from './dataset.js';
 import { testAndCard } from './fit/finish.js';
 import { type EpochCallback, fitLoop, withCheckpointContents } from './fit/fit-loop.js';
@@ -24,6 +26,7 @@ import {
   type EpochReport,
   type StepProgress,
   type TrainOptions,
+  withNetworkLatent,
 } from './options.js';
 import type { SharedState } from './parallel/adam.js';
 
@@ -150,7 +153,7 @@ export async function trainInMemory(
   let networks: VaeNetworks | undefined;
   const o: TrainOptions = {
     ...DEFAULT_TRAIN_OPTIONS,
-    ...rest,
+    ...withNetworkLatent(rest, 'trainInMemory'),
     ...(onStep ? { onStep: (progress: StepProgress) => onStep(progress, networks as VaeNetworks) } : {}),
     dataset: datasetFromMemory(data),
     out: '',
@@ -162,6 +165,7 @@ export async function trainInMemory(
     throw new RangeError(`trainInMemory: "yieldMs" must be a number >= 0, got ${yieldMs}`);
   }
   const splits = prepareSplits(o, o.dataset as ReturnType<typeof datasetFromMemory>);
+  if (o.networks) checkNetworks(o.networks, splits.data.shape, 'trainInMemory');
   const identity = identityOf(o, splits, 1);
   const run = await initOrResume(o, splits, identity, resumeFrom ? await savedFrom(resumeFrom) : undefined);
   networks = run.nets;

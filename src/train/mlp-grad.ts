@@ -1,12 +1,13 @@
 /**
- * The MLP VAE's objective and its gradient derived by hand: one forward pass and one backward pass of
- * explicit tfjs ops, no autodiff tape, every matMul without transposed operands (which tfjs-backend-
- * wasm runs ten times slower; explicit transposes instead), small right-hand operands (below), and no
- * input gradient for the first layer. test/mlp-grad.test.ts checks it against tfjs's autodiff of the
- * same objective (objective.ts) within 1e-5.
+ * The MLP VAE's objective and its gradient derived by hand, for any number of hidden layers: one
+ * forward pass and one backward pass of explicit tfjs ops, no autodiff tape, every matMul without
+ * transposed operands (which tfjs-backend-wasm runs ten times slower; explicit transposes instead),
+ * small right-hand operands (below), and no input gradient for the first layer.
+ * test/mlp-grad.test.ts checks it against tfjs's autodiff of the same objective (objective.ts)
+ * within 1e-5, at one hidden layer and at several.
  *
- *   h1 = relu(x W1 + b1); [mu | lv] = h1 W2 + b2; z = mu + exp(lv / 2) ⊙ eps
- *   h3 = relu(z W3 + b3); l = h3 W4 + b4   (logits, or the Gaussian mean)
+ *   h1 = relu(x W1 + b1); …; hk = relu(h(k−1) Wk + bk); [mu | lv] = hk We + be;
+ *   z = mu + exp(lv / 2) ⊙ eps; g1 = relu(z V1 + c1); …; gk = relu(g(k−1) Vk + ck); l = gk Vd + cd
  *   objective = mean_n recon_n + β · KL-term;  KL_{n,d} = ½ (e^lv + mu² − 1 − lv)
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,24 +17,30 @@ import type { StepResult } from './step.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/** The layers of the seed's MLP VAE, in the order of their trainable weights. */
-const MLP_LAYERS = ['enc_hidden', 'enc_out', 'dec_hidden', 'dec_out'] as const;
+/** Dense layers of a network, or undefined when it has a layer the hand-derived gradient does not know. */
+function denseLayers(model: tf.LayersModel, allowed: readonly string[]): tf.layers.Layer[] | undefined {
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  if (layers.some((l) => !['Dense', ...allowed].includes(l.getClassName()))) return undefined;
+  return layers.filter((l) => l.getClassName() === 'Dense');
+}
 
 /**
- * True when `nets` is the seed's MLP (buildMlpVae): Dense(relu), Dense; Dense(relu), Dense, Reshape,
- * with an optional Flatten first; the layers the hand-derived gradient knows.
+ * True when `nets` is the built-in MLP (buildMlpVae) of any depth: [Flatten], Dense(relu)…,
+ * Dense(linear) in the encoder; Dense(relu)…, Dense(linear), Reshape in the decoder, every Dense with
+ * its bias; the layers the hand-derived gradient knows.
  */
 export function isSeedMlp(nets: VaeNetworks): boolean {
-  const dense = [...nets.encoder.layers, ...nets.decoder.layers].filter((l) => l.getClassName() === 'Dense');
-  const others = [...nets.encoder.layers, ...nets.decoder.layers].filter(
-    (l) => !['Dense', 'Flatten', 'Reshape', 'InputLayer'].includes(l.getClassName()),
-  );
-  const activations = dense.map((l) => String(l.getConfig().activation));
+  const enc = denseLayers(nets.encoder, ['Flatten']);
+  const dec = denseLayers(nets.decoder, ['Reshape']);
+  if (!enc || !dec || enc.length < 2 || enc.length !== dec.length) return false;
+  const k = enc.length - 1;
+  const activations = [...enc, ...dec].map((l) => String(l.getConfig().activation));
+  const want = [...Array(k).fill('relu'), 'linear', ...Array(k).fill('relu'), 'linear'];
   return (
-    others.length === 0 &&
-    dense.map((l) => l.name).join() === MLP_LAYERS.join() &&
-    activations.join() === 'relu,linear,relu,linear' &&
-    dense.every((l) => l.trainableWeights.length === 2)
+    activations.join() === want.join() &&
+    enc.at(-1)?.name === 'enc_out' &&
+    dec.at(-1)?.name === 'dec_out' &&
+    [...enc, ...dec].every((l) => l.trainableWeights.length === 2)
   );
 }
 
@@ -42,8 +49,8 @@ const reluMask = (out: tf.Tensor) => tf.step(out);
 
 /**
  * The objective, the plain negative ELBO and the gradient of the objective with respect to
- * `variables` (the MLP's eight weights in order, then a learned log-variance if any), for a batch `x`
- * and noise `eps`. Call inside tf.tidy; the caller owns the returned tensors.
+ * `variables` (the MLP's kernels and biases in order, then a learned log-variance if any), for a
+ * batch `x` and noise `eps`. Call inside tf.tidy; the caller owns the returned tensors.
  */
 export function mlpLossAndGrads(
   variables: readonly tf.Variable[],
@@ -51,7 +58,13 @@ export function mlpLossAndGrads(
   eps: tf.Tensor2D,
   s: ObjectiveSettings,
 ): StepResult {
-  const [W1, b1, W2, b2, W3, b3, W4, b4, learnedLv] = variables as tf.Variable[];
+  const learnedLv = variables.length % 2 === 1 ? variables.at(-1) : undefined;
+  const weights = variables.slice(0, variables.length - (learnedLv ? 1 : 0)) as tf.Variable[];
+  const pairs = weights.length / 2;
+  const k = pairs / 2 - 1;
+  const W = (i: number) => weights[2 * i] as unknown as tf.Tensor2D;
+  const B = (i: number) => weights[2 * i + 1] as unknown as tf.Tensor1D;
+  // Layer i: encoder hidden 0…k−1, enc_out k; decoder hidden k+1…2k, dec_out 2k+1.
   const n = x.shape[0] as number;
   const D = x.size / n;
   // The two wide layers (D × hidden) run in feature-by-batch layout. tfjs-backend-wasm hands each
@@ -61,18 +74,30 @@ export function mlpLossAndGrads(
   const xT = tf.transpose(tf.reshape(x, [n, D])) as tf.Tensor2D;
   const column = (b: tf.Tensor) => tf.reshape(b, [b.size, 1]);
   // Forward.
-  const h1T = tf.relu(
-    tf.add(tf.matMul(tf.transpose(W1 as tf.Tensor2D), xT), column(b1 as tf.Tensor)),
-  ) as tf.Tensor2D;
-  const h1 = tf.transpose(h1T);
-  // Bias and relu go into the narrow layers' matMuls (XNNPACK adds them as it accumulates).
-  const o = tf.fused.matMul({ a: h1, b: W2 as tf.Tensor2D, bias: b2 as tf.Tensor1D });
+  const h1T = tf.relu(tf.add(tf.matMul(tf.transpose(W(0)), xT), column(B(0)))) as tf.Tensor2D;
+  // Encoder activations, batch-major; the bias and relu of narrower layers go into their matMuls
+  // (XNNPACK adds them as it accumulates).
+  const h: tf.Tensor2D[] = [tf.transpose(h1T)];
+  for (let j = 1; j < k; j++) {
+    h.push(
+      tf.fused.matMul({ a: h[j - 1] as tf.Tensor2D, b: W(j), bias: B(j), activation: 'relu' }) as tf.Tensor2D,
+    );
+  }
+  const last = h[k - 1] as tf.Tensor2D;
+  const o = tf.fused.matMul({ a: last, b: W(k), bias: B(k) });
   const [mu, lv] = tf.split(o, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
   const sd = tf.exp(tf.mul(0.5, lv));
   const z = tf.add(mu, tf.mul(sd, eps)) as tf.Tensor2D;
-  const h3 = tf.fused.matMul({ a: z, b: W3 as tf.Tensor2D, bias: b3 as tf.Tensor1D, activation: 'relu' });
-  const h3T = tf.transpose(h3);
-  const lT = tf.add(tf.matMul(tf.transpose(W4 as tf.Tensor2D), h3T), column(b4 as tf.Tensor)) as tf.Tensor2D;
+  const g: tf.Tensor2D[] = [];
+  for (let j = 0; j < k; j++) {
+    const input = j === 0 ? z : (g[j - 1] as tf.Tensor2D);
+    g.push(
+      tf.fused.matMul({ a: input, b: W(k + 1 + j), bias: B(k + 1 + j), activation: 'relu' }) as tf.Tensor2D,
+    );
+  }
+  const gkT = tf.transpose(g[k - 1] as tf.Tensor2D);
+  const out = 2 * k + 1;
+  const lT = tf.add(tf.matMul(tf.transpose(W(out)), gkT), column(B(out))) as tf.Tensor2D;
 
   // The objective, and d objective / d l (mean over the batch), in the same layout as lT.
   let recon: tf.Scalar;
@@ -112,30 +137,37 @@ export function mlpLossAndGrads(
   const objective = tf.add(recon, tf.mul(s.beta, klTerm)) as tf.Scalar;
   const negElbo = tf.add(recon, kl) as tf.Scalar;
 
-  // Backward.
-  const dW4 = tf.matMul(h3T, tf.transpose(dlT));
-  const db4 = tf.sum(dlT, 1);
-  const dh3 = tf.transpose(tf.mul(tf.matMul(W4 as tf.Tensor2D, dlT), reluMask(h3T)));
-  const dW3 = tf.matMul(tf.transpose(z), dh3);
-  const db3 = tf.sum(dh3, 0);
-  const dz = tf.matMul(dh3, tf.transpose(W3 as tf.Tensor2D));
-  const dmu = tf.add(dz, tf.mul(klWeight, mu));
+  // Backward. grads[i] holds layer i's [dW, db].
+  const grads: tf.Tensor[][] = [];
+  grads[out] = [tf.matMul(gkT, tf.transpose(dlT)), tf.sum(dlT, 1)];
+  let dg = tf.transpose(tf.mul(tf.matMul(W(out), dlT), reluMask(gkT))) as tf.Tensor2D;
+  let dz: tf.Tensor2D | undefined;
+  for (let j = k - 1; j >= 0; j--) {
+    const input = j === 0 ? z : (g[j - 1] as tf.Tensor2D);
+    grads[k + 1 + j] = [tf.matMul(tf.transpose(input), dg), tf.sum(dg, 0)];
+    const dInput = tf.matMul(dg, tf.transpose(W(k + 1 + j))) as tf.Tensor2D;
+    if (j === 0) dz = dInput;
+    else dg = tf.mul(dInput, reluMask(input)) as tf.Tensor2D;
+  }
+  const dmu = tf.add(dz as tf.Tensor2D, tf.mul(klWeight, mu));
   const dlv = tf.add(
-    tf.mul(tf.mul(dz, eps), tf.mul(0.5, sd)),
+    tf.mul(tf.mul(dz as tf.Tensor2D, eps), tf.mul(0.5, sd)),
     tf.mul(klWeight, tf.mul(0.5, tf.sub(expLv, 1))),
   );
   const dout = tf.concat([dmu, dlv], 1) as tf.Tensor2D;
-  const dW2 = tf.matMul(h1T, dout);
-  const db2 = tf.sum(dout, 0);
-  const dh1 = tf.mul(tf.matMul(dout, tf.transpose(W2 as tf.Tensor2D)), reluMask(h1));
-  const dW1 = tf.matMul(xT, dh1);
-  const db1 = tf.sum(dh1, 0);
+  grads[k] = [tf.matMul(k === 1 ? h1T : tf.transpose(last), dout), tf.sum(dout, 0)];
+  let dh = tf.mul(tf.matMul(dout, tf.transpose(W(k))), reluMask(last)) as tf.Tensor2D;
+  for (let j = k - 1; j >= 1; j--) {
+    const input = h[j - 1] as tf.Tensor2D;
+    grads[j] = [tf.matMul(tf.transpose(input), dh), tf.sum(dh, 0)];
+    dh = tf.mul(tf.matMul(dh, tf.transpose(W(j))), reluMask(input)) as tf.Tensor2D;
+  }
+  grads[0] = [tf.matMul(xT, dh), tf.sum(dh, 0)];
 
-  const grads: tf.NamedTensorMap = {};
-  const values = [dW1, db1, dW2, db2, dW3, db3, dW4, db4];
-  variables.slice(0, 8).forEach((v, i) => {
-    grads[v.name] = values[i] as tf.Tensor;
+  const named: tf.NamedTensorMap = {};
+  grads.flat().forEach((t, i) => {
+    named[(weights[i] as tf.Variable).name] = t;
   });
-  if (learnedLv) grads[learnedLv.name] = dLogVariance ?? tf.scalar(0);
-  return { objective, negElbo, grads };
+  if (learnedLv) named[learnedLv.name] = dLogVariance ?? tf.scalar(0);
+  return { objective, negElbo, grads: named };
 }

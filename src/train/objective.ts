@@ -8,6 +8,12 @@ export interface ObjectiveSettings {
   beta: number;
   /** Nats per latent dimension; 0 is off. */
   freeBits: number;
+  /**
+   * Seeds what the networks draw while training (Dropout's masks, GaussianNoise), which tfjs takes
+   * from Math.random when a layer has no seed of its own: a step then computes the same numbers
+   * whenever it runs, so a resumed run continues bit for bit.
+   */
+  randomSeed?: number;
 }
 
 /** The KL weight at a global step: β, ramped linearly from 0 over `warmupSteps` steps. */

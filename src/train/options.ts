@@ -1,5 +1,11 @@
-import type { Arch, Likelihood, ModelCard } from '../core/model-dir.js';
+import type { BuiltinArch, Likelihood, ModelCard } from '../core/model-dir.js';
 import type { VaeNetworks } from '../tfjs/checkpoint.js';
+import {
+  type Architecture,
+  architectureIdentity,
+  architectureOf,
+  describeArchitecture,
+} from './architecture.js';
 import type { BackendName } from './backend.js';
 import type { Dataset } from './dataset.js';
 import type { LoadDatasetOptions } from './datasets.js';
@@ -39,10 +45,26 @@ export interface TrainOptions {
   dataset: string | Dataset;
   /** The model directory to write. */
   out: string;
-  arch: Arch;
+  /** The built-in network: an MLP or a conv stack (ignored when `networks` are given). */
+  arch: BuiltinArch;
+  /** The latent size L (taken from `networks` when they are given). */
   latentDim: number;
-  /** Hidden units of the MLP (ignored by the conv architecture). */
+  /** Hidden units of a one-layer MLP (ignored by the conv architecture; `hidden` gives several layers). */
   hiddenDim: number;
+  /** MLP: every hidden layer's width, encoder order; the decoder mirrors them ([512, 256]). */
+  hidden?: readonly number[];
+  /**
+   * Conv: filters per level, encoder order ([32, 64], the default, is the TF tutorial's network;
+   * [32, 64, 128, 256] a four-level stack for 64×64 images).
+   */
+  filters?: readonly number[];
+  /**
+   * Networks of your own, tfjs-layers models: `encoder` x → [N, 2·L] (mu then logvar) or two
+   * outputs [N, L]; `decoder` z [N, L] → logits (or Gaussian means) of x's shape. Checked before the
+   * run starts; trained in place. Checkpoints, resume, export and every runtime work on them as on
+   * the built-ins.
+   */
+  networks?: VaeNetworks;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -117,7 +139,7 @@ export interface TrainOptions {
 /** Defaults: the seed's MLP (784-400-20), Bernoulli, batch 128, Adam 1e-3, on the embedded mnist-mini. */
 export const DEFAULT_TRAIN_OPTIONS = Object.freeze({
   dataset: 'mnist-mini',
-  arch: 'mlp' as Arch,
+  arch: 'mlp' as BuiltinArch,
   latentDim: 20,
   hiddenDim: 400,
   epochs: 10,
@@ -153,6 +175,29 @@ function nonNegative(
 ): void {
   if (!Number.isFinite(o[key]) || o[key] < 0)
     throw new RangeError(`trainVae: "${key}" must be a number >= 0, got ${o[key]}`);
+}
+
+/**
+ * With `networks`, the latent size is the decoder's input width; a `latentDim` given beside them
+ * must agree.
+ * @throws TypeError for networks that are not two tfjs-layers models, RangeError for a disagreement.
+ */
+export function withNetworkLatent<T extends Partial<TrainOptions>>(options: T, where = 'trainVae'): T {
+  const nets = options.networks;
+  if (nets === undefined) return options;
+  const decoder = (nets as Partial<VaeNetworks>).decoder;
+  const width = (decoder as { inputs?: { shape: (number | null)[] }[] } | undefined)?.inputs?.[0]?.shape?.[1];
+  if (typeof width !== 'number') {
+    throw new TypeError(
+      `${where}: "networks.decoder" must be a tfjs-layers model taking [N, L] (the latent code), got ${decoder === undefined ? 'nothing' : 'something else'}`,
+    );
+  }
+  if (options.latentDim !== undefined && options.latentDim !== width) {
+    throw new RangeError(
+      `${where}: "latentDim" is ${options.latentDim}, but "networks.decoder" takes codes of ${width}; leave latentDim out, or make them agree`,
+    );
+  }
+  return { ...options, latentDim: width };
 }
 
 /** Checks every option and throws a RangeError or TypeError naming the first that does not fit. */
@@ -192,6 +237,20 @@ export function checkTrainOptions(o: TrainOptions): void {
       `trainVae: "sigma" (--sigma) must be from 1e-4 to 1e4, got ${o.sigma}: the Gaussian likelihood divides by σ², so a tinier σ makes every loss overflow`,
     );
   }
+  for (const key of ['hidden', 'filters'] as const) {
+    const list = o[key];
+    if (list === undefined) continue;
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      list.length > 32 ||
+      !list.every((v) => Number.isInteger(v) && v > 0 && v <= 10_000_000)
+    ) {
+      throw new RangeError(
+        `trainVae: "${key}" (--${key}) must be a list of 1 to 32 positive integers such as ${key === 'hidden' ? '[512, 256]' : '[32, 64, 128, 256]'}, got ${JSON.stringify(list)}`,
+      );
+    }
+  }
   if (o.latentDim > 65_536 || o.hiddenDim > 10_000_000) {
     throw new RangeError(
       `trainVae: "latentDim" (--latent) must be at most 65536 and "hiddenDim" (--hidden) at most 10000000, got ${o.latentDim} and ${o.hiddenDim}`,
@@ -206,11 +265,13 @@ export function checkTrainOptions(o: TrainOptions): void {
 
 /** The settings a resumed run must share with the run it continues. */
 export function runIdentity(o: TrainOptions, dataset: string): Record<string, unknown> {
+  const a = architectureOf(o);
   return {
     dataset,
-    arch: o.arch,
+    arch: a.kind === 'custom' ? 'custom' : o.arch,
     latentDim: o.latentDim,
-    hiddenDim: o.hiddenDim,
+    hiddenDim: a.kind === 'mlp' ? a.hidden[0] : o.hiddenDim,
+    ...architectureIdentity(a),
     batchSize: o.batchSize,
     learningRate: o.learningRate,
     seed: o.seed,
@@ -236,11 +297,18 @@ export function checkTrainingMemory(
   workers: number,
   limit: number,
 ): MemoryEstimate {
-  const params = parameterCount(o.arch, inputShape, o.latentDim, o.hiddenDim);
+  const a: Architecture = architectureOf(o);
+  const params = parameterCount(a, inputShape, o.latentDim);
   const bytes = trainingBytes(params, workers);
   if (bytes > limit) {
+    const flags =
+      a.kind === 'mlp'
+        ? `"hidden" (--hidden) ${a.hidden.join(',')}, `
+        : a.kind === 'conv'
+          ? `"filters" (--filters) ${a.filters.join(',')}, `
+          : '';
     throw new RangeError(
-      `trainVae: a ${o.arch} VAE of ${Math.round(params / 1e6).toLocaleString('en-US')} M parameters ("hiddenDim" (--hidden) ${o.hiddenDim}, "latentDim" (--latent) ${o.latentDim}, inputs of [${inputShape.join(', ')}]) needs about ${gigabytes(bytes)} to train with ${workers} worker${workers === 1 ? '' : 's'}, more than the ${gigabytes(limit)} allowed ("maxMemoryBytes", --max-memory; default half this machine's memory): make the network smaller, or raise the limit`,
+      `trainVae: a VAE of ${Math.round(params / 1e6).toLocaleString('en-US')} M parameters (${describeArchitecture(a, inputShape, o.latentDim)}: ${flags}"latentDim" (--latent) ${o.latentDim}, inputs of [${inputShape.join(', ')}]) needs about ${gigabytes(bytes)} to train with ${workers} worker${workers === 1 ? '' : 's'}, more than the ${gigabytes(limit)} allowed ("maxMemoryBytes", --max-memory; default half this machine's memory): make the network smaller, or raise the limit`,
     );
   }
   return { params, bytes, limit };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { withSeededMathRandom } from '../core/random.js';
 import { isSeedMlp, mlpLossAndGrads } from './mlp-grad.js';
 import type { VaeNetworks } from './model.js';
 import { applyForTraining, splitMoments } from './model.js';
@@ -47,14 +48,18 @@ export function autodiffLossAndGrads(
   settings: ObjectiveSettings,
 ): StepResult {
   let negElbo: tf.Scalar | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
-    const terms = batchObjective(x, applyForTraining(nets.decoder, z, false), mu, logvar, settings);
-    // Kept past variableGrads, which disposes of what its function made; the caller disposes of it.
-    negElbo = tf.keep(terms.negElbo as tf.Scalar);
-    return terms.objective;
-  }, variables);
+  const forward = () =>
+    tf.variableGrads(() => {
+      const { mu, logvar } = splitMoments(applyForTraining(nets.encoder, x, true));
+      const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
+      const decoded = applyForTraining(nets.decoder, z, false) as tf.Tensor;
+      const terms = batchObjective(x, decoded, mu, logvar, settings);
+      // Kept past variableGrads, which disposes of what its function made; the caller disposes of it.
+      negElbo = tf.keep(terms.negElbo as tf.Scalar);
+      return terms.objective;
+    }, variables);
+  const { value, grads } =
+    settings.randomSeed === undefined ? forward() : withSeededMathRandom(settings.randomSeed, forward);
   return { objective: value, negElbo: negElbo as tf.Scalar, grads };
 }
 

@@ -11,7 +11,8 @@ import type { ModelCard } from '../core/model-dir.js';
 import { MODEL_FILES } from '../core/model-dir.js';
 import { type CommitEntries, commitEntries, recoverCommits } from '../node/commit.js';
 import { lockModelDir } from '../node/dir-lock.js';
-import { type BackendName, kernelsFor, selectBackend } from './backend.js';
+import { architectureOf, type BuiltinArchitecture, checkNetworks, kernelsOf } from './architecture.js';
+import { type BackendName, selectBackend } from './backend.js';
 import { cleanLeftovers, LATEST_FILE, loadCheckpoint, loadTrainingState } from './checkpoint.js';
 import { loadDataset } from './datasets.js';
 import { DataError } from './errors.js';
@@ -29,6 +30,7 @@ import {
   DEFAULT_TRAIN_OPTIONS,
   type EpochReport,
   type TrainOptions,
+  withNetworkLatent,
 } from './options.js';
 import { autoWorkers } from './parallel/coordinator.js';
 
@@ -98,7 +100,7 @@ export interface TrainResult {
 export async function trainVae(
   options: Partial<TrainOptions> & Pick<TrainOptions, 'out'>,
 ): Promise<TrainResult> {
-  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...withNetworkLatent(options) };
   checkTrainOptions(o);
   const lock = await lockModelDir(o.out, o.command ?? 'trainVae');
   try {
@@ -115,12 +117,20 @@ export async function trainVae(
 
 /** The run itself, its checkpoints in `dir`; its end switches into `o.out` as one commit. */
 async function trainIn(o: TrainOptions, dir: string): Promise<TrainResult> {
-  const backend = (await selectBackend(o.backend, { kernels: kernelsFor(o.arch) })).name;
+  const architecture = architectureOf(o);
+  const backend = (await selectBackend(o.backend, { kernels: kernelsOf(architecture) })).name;
   const splits = prepareSplits(
     o,
     typeof o.dataset === 'string' ? await loadDataset(o.dataset, o.datasetOptions) : o.dataset,
   );
-  const workers = o.workers === 'auto' ? autoWorkers(backend, o.batchSize) : o.workers;
+  if (o.networks) checkNetworks(o.networks, splits.data.shape);
+  if (architecture.kind === 'custom' && o.workers !== 'auto' && o.workers > 1) {
+    throw new RangeError(
+      `trainVae: "workers" must be 1 or "auto" with networks of your own (they train on one thread), got ${o.workers}`,
+    );
+  }
+  const workers =
+    architecture.kind === 'custom' ? 1 : o.workers === 'auto' ? autoWorkers(backend, o.batchSize) : o.workers;
   checkTrainingMemory(o, splits.data.shape, workers, o.maxMemoryBytes ?? Math.floor(totalmem() / 2));
   if (o.batchSize % workers !== 0) {
     throw new RangeError(`trainVae: "batchSize" ${o.batchSize} must split evenly across ${workers} workers`);
@@ -135,8 +145,7 @@ async function trainIn(o: TrainOptions, dir: string): Promise<TrainResult> {
       workers > 1
         ? await PoolStepper.start(workers, run, {
             ...plan,
-            arch: o.arch,
-            hiddenDim: o.hiddenDim,
+            architecture: architecture as BuiltinArchitecture,
             seed: o.seed,
             learnVariance: o.likelihood === 'gaussian' && o.variance === 'learned',
           })

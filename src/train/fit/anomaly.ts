@@ -11,7 +11,7 @@ import { calibrateAnomaly, type ScoringNetworks } from '../../runtime/anomaly/co
 import type { LikelihoodSpec } from '../../runtime/likelihood.js';
 import type { Split } from '../dataset.js';
 import type { VaeNetworks } from '../model.js';
-import { splitMoments } from '../model.js';
+import { latentWidth, splitMoments } from '../model.js';
 
 /** The most examples each of the reference and the calibration uses (5,000: ±0.14 points at a 1 % rate). */
 export const CALIBRATION_EXAMPLES = 5000;
@@ -23,7 +23,7 @@ export function tfjsScoringNetworks(
   likelihood: LikelihoodSpec,
   nllShift: number,
 ): ScoringNetworks {
-  const latentDim = (nets.encoder.outputs[0]?.shape[1] as number) / 2;
+  const latentDim = latentWidth(nets.decoder);
   return {
     inputShape,
     latentDim,
@@ -31,7 +31,9 @@ export function tfjsScoringNetworks(
     nllShift,
     encode: async (x, n) => {
       const [mu, logvar] = tf.tidy(() => {
-        const m = splitMoments(nets.encoder.predict(tf.tensor(x, [n, ...inputShape])) as tf.Tensor);
+        const m = splitMoments(
+          nets.encoder.predict(tf.tensor(x, [n, ...inputShape])) as tf.Tensor | tf.Tensor[],
+        );
         return [m.mu, m.logvar];
       }) as [tf.Tensor, tf.Tensor];
       try {

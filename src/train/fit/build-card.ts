@@ -1,7 +1,9 @@
 /** card.json of a finished run, built from its settings, history and test figures. Pure. */
+
 import type { AnomalyCalibration } from '../../core/anomaly-card.js';
 import { CARD_FORMAT, type ModelCard } from '../../core/model-dir.js';
 import { logStdSum, type Normalization } from '../../core/normalization.js';
+import { type Architecture, architectureOf, networksSummary } from '../architecture.js';
 import type { EvaluationReport } from '../evaluate.js';
 import type { EpochReport, TrainOptions } from '../options.js';
 
@@ -38,6 +40,15 @@ export interface FinishedRun {
   packageVersion: string;
 }
 
+/** What card.json records of the networks: the built-in and its sizes, or a summary of the caller's. */
+function architectureRecord(
+  a: Architecture,
+): Pick<ModelCard, 'arch' | 'hiddenDim' | 'hidden' | 'filters' | 'networks'> {
+  if (a.kind === 'mlp') return { arch: 'mlp', hiddenDim: a.hidden[0] as number, hidden: a.hidden };
+  if (a.kind === 'conv') return { arch: 'conv', filters: a.filters };
+  return { arch: 'custom', networks: networksSummary(a.networks) };
+}
+
 /**
  * The model card of a finished run. With standardized data, the figures that hold −log p(x|z)
  * (negElbo, recon, iwaeNll) are moved into the data's own units by Σ log std; KL is unchanged.
@@ -48,10 +59,9 @@ export function buildCard(r: FinishedRun): ModelCard {
   const shift = r.normalization ? logStdSum(r.normalization) : 0;
   return {
     format: CARD_FORMAT,
-    arch: o.arch,
+    ...architectureRecord(architectureOf(o)),
     inputShape: r.inputShape,
     latentDim: o.latentDim,
-    hiddenDim: o.hiddenDim,
     likelihood: o.likelihood,
     ...(r.logVariance === undefined
       ? {}

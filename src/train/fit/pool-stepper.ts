@@ -1,4 +1,5 @@
 /** The `Stepper` of data-parallel worker threads (Node's worker_threads), sharing weights and Adam state. */
+import type { BuiltinArchitecture } from '../architecture.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { assignFlat, type SharedState } from '../parallel/adam.js';
 import { WorkerPool } from '../parallel/coordinator.js';
@@ -19,15 +20,14 @@ export class PoolStepper implements Stepper {
   static async start(
     workers: number,
     run: RunState,
-    plan: StepperPlan & { arch: 'mlp' | 'conv'; hiddenDim: number; seed: number; learnVariance: boolean },
+    plan: StepperPlan & { architecture: BuiltinArchitecture; seed: number; learnVariance: boolean },
   ): Promise<PoolStepper> {
     const likelihood: LikelihoodSpec['kind'] = run.likelihood.kind;
     const pool = await WorkerPool.start(
       {
         workers,
-        arch: plan.arch,
+        architecture: plan.architecture,
         inputShape: plan.inputShape,
-        hiddenDim: plan.hiddenDim,
         latentDim: plan.latentDim,
         seed: plan.seed,
         learningRate: plan.learningRate,

@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerWeights, TrainingState, VaeNetworks } from '../../tfjs/checkpoint.js';
+import { architectureOf } from '../architecture.js';
 import type { LikelihoodSpec } from '../elbo.js';
 import { DataError } from '../errors.js';
-import { buildVae } from '../model.js';
+import { networksOf } from '../model.js';
 import { type EpochReport, runIdentity, type TrainOptions } from '../options.js';
 import { type SharedState, sharedStateFrom } from '../parallel/adam.js';
 import { trainableVariables } from '../step.js';
@@ -83,13 +84,7 @@ export async function initOrResume(
       throw error;
     }
   }
-  const nets = saved
-    ? saved.nets
-    : buildVae(
-        o.arch,
-        { inputShape: splits.data.shape, hiddenDim: o.hiddenDim, latentDim: o.latentDim },
-        o.seed,
-      );
+  const nets = saved ? saved.nets : networksOf(architectureOf(o), splits.data.shape, o.latentDim, o.seed);
   const learnVariance = o.likelihood === 'gaussian' && o.variance === 'learned';
   const logVariance =
     o.likelihood === 'gaussian'

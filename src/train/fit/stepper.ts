@@ -133,7 +133,7 @@ export class LocalStepper implements Stepper {
       latentDim: this.plan.latentDim,
       learningRate: this.plan.learningRate,
       seed,
-      settings: { likelihood: this.run.likelihood, beta, freeBits: this.plan.freeBits },
+      settings: { likelihood: this.run.likelihood, beta, freeBits: this.plan.freeBits, randomSeed: seed },
     });
   }
 

@@ -10,9 +10,8 @@ export type { SharedState } from './adam.js';
 export type WorkerPlan = Pick<
   WorkerSetup,
   | 'workers'
-  | 'arch'
+  | 'architecture'
   | 'inputShape'
-  | 'hiddenDim'
   | 'latentDim'
   | 'seed'
   | 'learningRate'

@@ -1,12 +1,13 @@
-import type { Arch, Likelihood } from '../../core/model-dir.js';
+import type { Likelihood } from '../../core/model-dir.js';
+import type { BuiltinArchitecture } from '../architecture.js';
 
 /** Everything a training worker needs to build the same networks and share one batch. */
 export interface WorkerSetup {
   index: number;
   workers: number;
-  arch: Arch;
+  /** The built-in network every worker builds (networks of the caller's own train on one thread). */
+  architecture: BuiltinArchitecture;
   inputShape: number[];
-  hiddenDim: number;
   latentDim: number;
   seed: number;
   learningRate: number;

@@ -12,7 +12,7 @@ import { sizeOf } from '../../core/model-dir.js';
 import { deriveSeed } from '../../core/random.js';
 import { selectBackend } from '../backend.js';
 import type { LikelihoodSpec } from '../elbo.js';
-import { buildVae } from '../model.js';
+import { networksOf } from '../model.js';
 import { flattenGradients, lossAndGrads, trainableVariables, wasmHeapView } from '../step.js';
 import { adamKernel, adamViews, attachAdamMemory, gradientSlot } from './adam-wasm.js';
 import { CONTROL, type FromWorker, STEP_SLOTS, type WorkerSetup } from './protocol.js';
@@ -33,11 +33,7 @@ function arrive(control: Int32Array, slot: number, target: number): void {
 async function start(): Promise<void> {
   await selectBackend('wasm');
   const shape = setup.inputShape;
-  const nets = buildVae(
-    setup.arch,
-    { inputShape: shape, hiddenDim: setup.hiddenDim, latentDim: setup.latentDim },
-    setup.seed,
-  );
+  const nets = networksOf(setup.architecture, shape, setup.latentDim, setup.seed);
   const logVariance =
     setup.likelihood === 'gaussian'
       ? tf.variable(tf.scalar(setup.logVariance), setup.learnVariance)

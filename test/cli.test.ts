@@ -51,7 +51,7 @@ describe('vae CLI', () => {
     assert.match(vae('demo').stderr, /vae demo: --out is required/);
     assert.match(
       vae('launch').stderr,
-      /unknown command "launch"; expected one of train, eval, export, convert, sample, encode, decode, reconstruct, score, ood, calibrate, interpolate, parity, serve, web, demo/,
+      /unknown command "launch"; expected one of train, eval, export, convert, sample, encode, decode, reconstruct, score, ood, calibrate, interpolate, traverse, parity, serve, web, demo/,
     );
   });
 

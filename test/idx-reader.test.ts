@@ -114,7 +114,7 @@ describe('datasets', () => {
   test('an unknown name lists the known ones', async () => {
     await assert.rejects(
       loadDataset('cifar'),
-      /unknown name; expected one of mnist-mini, fashion-mnist, mnist, idx:DIR, png:DIR or csv:FILE/,
+      /unknown name; expected one of mnist-mini, fashion-mnist, mnist, shapes, idx:DIR, png:DIR or csv:FILE/,
     );
   });
 

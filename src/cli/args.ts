@@ -117,6 +117,33 @@ export function intFlag(
   return v;
 }
 
+/**
+ * A comma-separated list of integers within [min, max] ("512,256"), at most `maxLength` long, or a
+ * UsageError naming the flag, what it takes and the value.
+ */
+export function intListFlag(
+  cmd: string,
+  args: ParsedArgs,
+  name: string,
+  min: number,
+  max: number,
+  maxLength: number,
+): number[] {
+  const raw = stringFlag(cmd, args, name);
+  const parts = raw.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  const ok =
+    parts.length <= maxLength &&
+    parts.every((p) => /^\d+$/.test(p)) &&
+    values.every((v) => Number.isSafeInteger(v) && v >= min && v <= max);
+  if (!ok) {
+    throw new UsageError(
+      `vae ${cmd}: --${name} must be 1 to ${maxLength} comma-separated integers from ${min} to ${max} (e.g. 512,256), got "${raw}"`,
+    );
+  }
+  return values;
+}
+
 /** A positive finite number flag, or a UsageError. */
 export function numberFlag(cmd: string, args: ParsedArgs, name: string): number {
   const raw = stringFlag(cmd, args, name);

@@ -1,6 +1,6 @@
 /**
  * The `vae` command line: train, eval, export, sample, encode, decode, reconstruct, score, ood,
- * calibrate, interpolate, parity, serve, web and demo. Library code never prints; this file and
+ * calibrate, interpolate, traverse, parity, serve, web and demo. Library code never prints; this file and
  * the commands are the only ones that talk to the terminal.
  */
 import { type Command, helpText, parseCommandLine, UsageError } from './args.js';
@@ -62,6 +62,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
   interpolate: {
     summary: 'decode the path between two latent codes into a PNG strip',
     load: async () => (await import('./commands/interpolate.js')).interpolateCommand,
+  },
+  traverse: {
+    summary: 'sweep each latent dimension in turn into a PNG grid, rows ordered by the KL each carries',
+    load: async () => (await import('./commands/traverse.js')).traverseCommand,
   },
   parity: {
     summary: 'run the same inputs through tfjs and every onnxruntime present and compare them',

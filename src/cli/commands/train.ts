@@ -4,6 +4,7 @@ import { failpointStep } from '../../node/failpoints.js';
 import { thresholdAt } from '../../runtime/anomaly/quantiles.js';
 import {
   type BackendName,
+  DEFAULT_FILTERS,
   DEFAULT_TRAIN_OPTIONS,
   kernelsFor,
   loadDataset,
@@ -17,6 +18,7 @@ import {
   choiceFlag,
   imageSizeFlag,
   intFlag,
+  intListFlag,
   numberFlag,
   type ParsedArgs,
   stringFlag,
@@ -85,12 +87,22 @@ export const TRAIN_FLAGS = {
   dataset: {
     type: 'string',
     value: 'NAME',
-    description: 'mnist-mini, fashion-mnist, mnist, idx:DIR, png:DIR or csv:FILE',
+    description: 'mnist-mini, fashion-mnist, mnist, shapes[:N], idx:DIR, png:DIR or csv:FILE',
     default: d.dataset,
   },
   arch: { type: 'string', value: 'A', description: 'mlp or conv', default: d.arch },
   latent: { type: 'string', value: 'N', description: 'latent dimensions', default: String(d.latentDim) },
-  hidden: { type: 'string', value: 'N', description: 'hidden units (mlp)', default: String(d.hiddenDim) },
+  hidden: {
+    type: 'string',
+    value: 'N[,N…]',
+    description: 'hidden layer widths of the mlp, encoder order (512,256 is two layers)',
+    default: String(d.hiddenDim),
+  },
+  filters: {
+    type: 'string',
+    value: 'F[,F…]',
+    description: `conv filters per stride-2 level (H and W multiples of 2^levels; default ${DEFAULT_FILTERS.join(',')})`,
+  },
   epochs: {
     type: 'string',
     value: 'N',
@@ -194,6 +206,25 @@ function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number 
   return v;
 }
 
+/** --arch, --hidden and --filters: the built-in network and its layer sizes. */
+function architectureFlags(
+  cmd: string,
+  args: ParsedArgs,
+): Pick<TrainOptions, 'hiddenDim' | 'hidden' | 'filters'> {
+  const arch = args.flags.arch;
+  const hidden = intListFlag(cmd, args, 'hidden', 1, 10_000_000, 16);
+  if (arch === 'conv' && hidden.length > 1) {
+    throw new UsageError(`vae ${cmd}: --hidden with several widths is for --arch mlp, got --arch conv`);
+  }
+  if (args.flags.filters === undefined) {
+    return { hiddenDim: hidden[0] as number, ...(hidden.length > 1 ? { hidden } : {}) };
+  }
+  if (arch !== 'conv') {
+    throw new UsageError(`vae ${cmd}: --filters is for --arch conv, got --arch ${String(arch)}`);
+  }
+  return { hiddenDim: hidden[0] as number, filters: intListFlag(cmd, args, 'filters', 1, 4096, 8) };
+}
+
 /** Reads the training flags into trainVae options. */
 export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptions, 'out'> {
   const valFraction = nonNegativeNumber(cmd, args, 'val-fraction');
@@ -205,7 +236,7 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
     dataset: stringFlag(cmd, args, 'dataset'),
     arch: choiceFlag(cmd, args, 'arch', ['mlp', 'conv']),
     latentDim: intFlag(cmd, args, 'latent', 1, 65_536),
-    hiddenDim: intFlag(cmd, args, 'hidden', 1, 10_000_000),
+    ...architectureFlags(cmd, args),
     epochs: intFlag(cmd, args, 'epochs', 1),
     batchSize: intFlag(cmd, args, 'batch', 1),
     learningRate: numberFlag(cmd, args, 'lr'),

@@ -1,4 +1,5 @@
 /** The end of a run, in a directory or in memory alike: its test figures, then its card. */
+import type * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../../core/model-dir.js';
 import { logStdSum } from '../../core/normalization.js';
 import { deriveSeed } from '../../core/random.js';
@@ -24,6 +25,39 @@ export interface RunEnd {
   testSplit?: FinishedRun['testSplit'];
 }
 
+/** Multiply-adds the IWAE bound may spend on decoding: the default conv on 28×28 at 1,000 examples, k = 100. */
+const IWAE_BUDGET_MACS = 5e11;
+
+/**
+ * How many test examples the IWAE bound with `k` samples can take within IWAE_BUDGET_MACS (at
+ * least 32): a 64×64 decoder costs about fifty times the 28×28 one, and its bound would otherwise
+ * take most of an hour. The card says on how many examples the bound was computed.
+ */
+export function iwaeExamplesWithin(decoder: tf.LayersModel, k: number): number {
+  if (k <= 1) return Number.MAX_SAFE_INTEGER;
+  return Math.max(32, Math.floor(IWAE_BUDGET_MACS / (k * forwardMacs(decoder))));
+}
+
+/**
+ * The multiply-adds of one example through a network, estimated from its layers: a kernel's size
+ * times the positions it is applied at (the output's for convolutions and dense layers, the input's
+ * for transposed convolutions).
+ */
+export function forwardMacs(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const kernel = layer.weights[0];
+    if (!kernel || kernel.shape.length < 2) continue;
+    const transposed = layer.getClassName().endsWith('Transpose');
+    const shape = transposed
+      ? (layer.input as tf.SymbolicTensor).shape
+      : (layer.outputShape as (number | null)[]);
+    const positions = shape.slice(1, -1).reduce<number>((a, b) => a * (b ?? 1), 1);
+    total += (kernel.shape as number[]).reduce((a, b) => a * b, 1) * positions;
+  }
+  return Math.max(1, total);
+}
+
 /**
  * Evaluates the trained networks on `end.test` (neg-ELBO, the IWAE bound on the first
  * `o.evalIwLimit` examples, active units; seeded) and builds the run's card.json.
@@ -40,7 +74,7 @@ export async function testAndCard(
     ...(o.evalLimit === undefined ? {} : { limit: o.evalLimit }),
     seed: deriveSeed(o.seed, 0x7e57),
     iw: o.evalIw,
-    iwLimit: o.evalIwLimit,
+    iwLimit: Math.min(o.evalIwLimit, iwaeExamplesWithin(run.nets.decoder, o.evalIw)),
     ...(o.onFinishing
       ? {
           onProgress: (stage: string, done: number, total: number) =>

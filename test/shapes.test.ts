@@ -121,6 +121,11 @@ describe('vae train --hidden/--filters and vae traverse', () => {
     // 5 columns and 3 rows of 64×64 images at scale 2, 2 pixels apart.
     assert.equal(image.width, 5 * (128 + 2) + 2);
     assert.equal(image.height, 3 * (128 + 2) + 2);
+    const top = vae('traverse', dir, '--limit', '40', '--top', '2', '--order', 'index', '--png', png);
+    assert.equal(top.code, 0, top.stderr);
+    const topRows = [...top.stdout.matchAll(/dimension (\d)/g)].map((m) => Number(m[1]));
+    const largest = rows.slice(0, 2).map((m) => Number(m[2]));
+    assert.deepEqual(topRows, [...largest].sort());
     const bad = vae('traverse', dir, '--dims', '0,3', '--png', png);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--dims must be 1 to 3 comma-separated integers from 0 to 2/);

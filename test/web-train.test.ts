@@ -138,6 +138,44 @@ describe('train, export and run in headless Chromium', { skip: NEEDS_CHROMIUM },
     }
   });
 
+  test('the Train panel trains the deeper built-ins: its network and layers fields reach card.json, and the files agree with onnxruntime-node', async () => {
+    const app = await openApp(web.browser, web.server.url);
+    try {
+      const layersAfter = (await app.page.evaluate(`(() => {
+        const arch = document.getElementById('train-arch');
+        arch.value = 'conv';
+        arch.dispatchEvent(new Event('change'));
+        return document.getElementById('train-layers').value;
+      })()`)) as string;
+      assert.equal(layersAfter, '32,64');
+      const outcome = await train(app.page, {
+        arch: 'mlp',
+        layers: [64, 32],
+        epochs: 1,
+        latent: 4,
+        limit: 256,
+        backend: 'wasm',
+        seed: 0,
+      });
+      const files = await unpackModelZip(outcome.zip);
+      const card = JSON.parse(new TextDecoder().decode(files['card.json']));
+      assert.equal(card.arch, 'mlp');
+      assert.deepEqual(card.hidden, [64, 32]);
+      const model = await VaeModel.load({ encoder: outcome.encoderOnnx, decoder: outcome.decoderOnnx });
+      try {
+        const z = Array.from({ length: 4 }, (_, i) => Array.from(normalArray(4, 70 + i)));
+        const inPage = (await app.page.evaluate(`window.vaeApp.decode(${JSON.stringify(z)})`)) as number[];
+        const diff = maxAbsDiff(inPage, (await model.decode(z)).data);
+        assert.ok(diff <= 1e-5, `decode differs by ${diff}`);
+      } finally {
+        await model.dispose();
+      }
+      assert.deepEqual(app.consoleErrors, []);
+    } finally {
+      await app.close();
+    }
+  });
+
   test("Draw: a scribble scores as unusual against the model's own held-out digits; vaeApp.score agrees with VaeModel.score in Node", async (t) => {
     const app = await openApp(web.browser, web.server.url);
     try {

@@ -29,9 +29,15 @@ export function klPerDimension(mu: Float32Array, logvar: Float32Array, latentDim
 /** `vae traverse DIR`: decode one latent dimension at a time swept across a range, one row per dimension. */
 export const traverseCommand: Command = {
   name: 'traverse',
-  usage: 'DIR [--dims all|I,J,…] [--order kl|index] [--example I] [--range 3] [--steps 9] [--png FILE]',
+  usage:
+    'DIR [--dims all|I,J,…] [--top N] [--order kl|index] [--example I] [--range 3] [--steps 9] [--png FILE]',
   flags: {
     dims: { type: 'string', value: 'D', description: 'dimensions to sweep: all, or a list', default: 'all' },
+    top: {
+      type: 'string',
+      value: 'N',
+      description: 'only the N dimensions (of --dims) that carry the most KL, in --order',
+    },
     order: {
       type: 'string',
       value: 'O',
@@ -72,7 +78,7 @@ export const traverseCommand: Command = {
         args.flags.dims === 'all'
           ? Array.from({ length: L }, (_, i) => i)
           : intListFlag(cmd, args, 'dims', 0, L - 1, L);
-      const needsData = order === 'kl' || args.flags.example !== undefined;
+      const needsData = order === 'kl' || args.flags.example !== undefined || args.flags.top !== undefined;
       const examples = needsData ? await loadExamples(cmd, args, model) : undefined;
       let base = new Float32Array(L);
       let kl: Float64Array | undefined;
@@ -88,8 +94,10 @@ export const traverseCommand: Command = {
           base = mu.data.slice(i * L, (i + 1) * L);
         }
       }
-      const rows =
-        order === 'kl' && kl ? [...dims].sort((a, b) => (kl[b] as number) - (kl[a] as number)) : dims;
+      const top = args.flags.top === undefined ? dims.length : intFlag(cmd, args, 'top', 1, L);
+      const byKl = kl ? [...dims].sort((a, b) => (kl[b] as number) - (kl[a] as number)) : dims;
+      const chosen = byKl.slice(0, top);
+      const rows = order === 'kl' ? chosen : dims.filter((d) => chosen.includes(d));
       const values = Array.from({ length: steps }, (_, i) => -range + (2 * range * i) / (steps - 1));
       const sweeps = [];
       for (const d of rows) sweeps.push(await model.traverse(base, d, values));

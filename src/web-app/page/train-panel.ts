@@ -25,6 +25,9 @@ import { drawLossCurve } from './plots.js';
 
 /** What a training run is asked to do (the panel's fields, or `window.vaeApp.train`'s argument). */
 export interface TrainRequest {
+  /** The built-in network (default mlp) and its layers: hidden widths (mlp), filters per level (conv). */
+  arch?: 'mlp' | 'conv';
+  layers?: number[];
   epochs: number;
   latent: number;
   beta: number;
@@ -146,6 +149,7 @@ export async function trainAndUse(ctx: AppContext, request: TrainRequest): Promi
       wasmPaths: new URL('tfjs/', location.href).href,
       epochs: request.epochs,
       latentDim: request.latent,
+      ...networkOptions(request),
       beta: request.beta,
       batchSize: request.batchSize,
       seed: request.seed,
@@ -223,9 +227,38 @@ function numberField(id: string, min: number, max: number): number {
   return value;
 }
 
+/** The trainer's options for the request's built-in network. */
+function networkOptions(request: TrainRequest): {
+  arch: 'mlp' | 'conv';
+  hiddenDim?: number;
+  hidden?: number[];
+  filters?: number[];
+} {
+  const arch = request.arch ?? 'mlp';
+  const layers = request.layers;
+  if (layers === undefined) return { arch };
+  return arch === 'conv'
+    ? { arch, filters: layers }
+    : { arch, hiddenDim: layers[0] as number, hidden: layers };
+}
+
+/** A comma-separated list of positive integers from a text field, or a RangeError naming the field. */
+function listField(id: string): number[] {
+  const input = $<HTMLInputElement>(id);
+  const parts = input.value.split(',').map((p) => p.trim());
+  if (parts.length > 8 || !parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 4096)) {
+    throw new RangeError(
+      `layers must be 1 to 8 comma-separated integers from 1 to 4096 (e.g. 512,256), got "${input.value}"`,
+    );
+  }
+  return parts.map(Number);
+}
+
 /** The panel's fields as a request. */
 function requestFromFields(): TrainRequest {
   return {
+    arch: $<HTMLSelectElement>('train-arch').value === 'conv' ? 'conv' : 'mlp',
+    layers: listField('train-layers'),
     epochs: Math.round(numberField('train-epochs', 1, 200)),
     latent: Math.round(numberField('train-latent', 1, 64)),
     beta: numberField('train-beta', 0, 10),
@@ -264,6 +297,11 @@ export function initTrainPanel(ctx: AppContext): void {
       return;
     }
     trainAndUse(ctx, request).catch(() => undefined); // the status line says what went wrong
+  });
+  $('train-arch').addEventListener('change', () => {
+    // Each network's own default layers: the MLP's 400 hidden units, the conv's two levels.
+    $<HTMLInputElement>('train-layers').value =
+      $<HTMLSelectElement>('train-arch').value === 'conv' ? '32,64' : '400';
   });
   $('train-stop').addEventListener('click', () => {
     running?.abort();

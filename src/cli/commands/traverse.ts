@@ -103,7 +103,7 @@ export const traverseCommand: Command = {
       for (const d of rows) sweeps.push(await model.traverse(base, d, values));
       const D = sweeps[0]?.x.data.length ?? 0;
       const all = new Float32Array(D * rows.length);
-      sweeps.forEach((s, r) => all.set(s.x.data, r * D));
+      for (const [r, s] of sweeps.entries()) all.set(s.x.data, r * D);
       await writeGrid(png, { data: all, shape: [rows.length * steps, ...model.inputShape] }, steps);
       for (const [r, d] of rows.entries()) {
         out(`row ${r + 1}: dimension ${d}${kl ? `, KL ${(kl[d] as number).toFixed(3)} nats` : ''}`);

@@ -141,7 +141,8 @@ describe('train, export and run in headless Chromium', { skip: NEEDS_CHROMIUM },
   test('the Train panel trains the deeper built-ins: its network and layers fields reach card.json, and the files agree with onnxruntime-node', async () => {
     const app = await openApp(web.browser, web.server.url);
     try {
-      const layersAfter = (await app.page.evaluate(`(() => {
+      const layersAfter = (await app.page.evaluate(`(async () => {
+        await window.vaeApp.showPanel('train');
         const arch = document.getElementById('train-arch');
         arch.value = 'conv';
         arch.dispatchEvent(new Event('change'));

@@ -156,19 +156,3 @@ export function kernelsOf(a: Architecture): string[] {
       ));
   return conv ? ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] : [];
 }
-
-/** Layer classes that draw random numbers in training (Dropout and its kin). */
-const RANDOM_CLASSES = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'GaussianDropout',
-  'GaussianNoise',
-  'AlphaDropout',
-]);
-
-/** Whether the networks draw random numbers when training (tfjs seeds those from Math.random). */
-export function drawsRandomly(nets: VaeNetworks): boolean {
-  return [nets.encoder, nets.decoder].some((m) =>
-    layersOf(m).some((l) => RANDOM_CLASSES.has(l.getClassName())),
-  );
-}

@@ -118,6 +118,7 @@ export const SHIPPED_DOCS = Object.freeze([
   'docs/serving.md',
   'docs/op-coverage.md',
   'docs/packages/vae-onnx-runtime.md',
+  'docs/images/shapes-traverse.png',
 ]);
 
 /** Marks the README's parts that concern a checkout of the repository, not a package user. */

@@ -7,13 +7,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AnomalyCalibration } from '../../core/anomaly-card.js';
 import { deriveSeed } from '../../core/random.js';
-import { calibrateAnomaly, type ScoringNetworks } from '../../runtime/anomaly/compute.js';
+import {
+  calibrateAnomaly,
+  DEFAULT_SCORE_SAMPLES,
+  type ScoringNetworks,
+} from '../../runtime/anomaly/compute.js';
 import type { LikelihoodSpec } from '../../runtime/likelihood.js';
 import type { Split } from '../dataset.js';
 import type { VaeNetworks } from '../model.js';
 import { latentWidth, splitMoments } from '../model.js';
+import { calibrationExamplesWithin } from './budget.js';
 
-/** The most examples each of the reference and the calibration uses (5,000: ±0.14 points at a 1 % rate). */
+/**
+ * The most examples each of the reference and the calibration uses (5,000: ±0.14 points at a 1 %
+ * rate); fewer for networks whose decoder is costly (see budget.ts), at least 500.
+ */
 export const CALIBRATION_EXAMPLES = 5000;
 
 /** The tfjs networks as the anomaly scores use them (the decoder gives logits for a Bernoulli model). */
@@ -78,11 +86,12 @@ export async function calibrateRun(
   onStage?: (stage: string, done: number, total: number) => void,
 ): Promise<AnomalyCalibration> {
   const size = inputShape.reduce((a, b) => a * b, 1);
-  const heldOutRows = Array.from({ length: Math.min(CALIBRATION_EXAMPLES, data.heldOut.count) }, (_, i) => i);
+  const most = Math.min(CALIBRATION_EXAMPLES, calibrationExamplesWithin(nets.decoder, DEFAULT_SCORE_SAMPLES));
+  const heldOutRows = Array.from({ length: Math.min(most, data.heldOut.count) }, (_, i) => i);
   return calibrateAnomaly(
     tfjsScoringNetworks(nets, inputShape, likelihood, nllShift),
-    { x: gather(data.train, data.fitRows, size, CALIBRATION_EXAMPLES), split: 'train' },
-    { x: gather(data.heldOut, heldOutRows, size, CALIBRATION_EXAMPLES), split: data.heldOutName },
+    { x: gather(data.train, data.fitRows, size, most), split: 'train' },
+    { x: gather(data.heldOut, heldOutRows, size, most), split: data.heldOutName },
     { seed: deriveSeed(seed, 0xa0a1) % 1_000_000, ...(onStage ? { onStage } : {}) },
   );
 }

@@ -1,5 +1,4 @@
 /** The end of a run, in a directory or in memory alike: its test figures, then its card. */
-import type * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../../core/model-dir.js';
 import { logStdSum } from '../../core/normalization.js';
 import { deriveSeed } from '../../core/random.js';
@@ -9,6 +8,7 @@ import type { Split } from '../dataset.js';
 import { evaluate } from '../evaluate.js';
 import type { TrainOptions } from '../options.js';
 import { calibrateRun } from './anomaly.js';
+import { iwaeExamplesWithin } from './budget.js';
 import { buildCard, type FinishedRun, round } from './build-card.js';
 import { readLogVariance } from './fit-loop.js';
 import type { RunState } from './run-state.js';
@@ -23,39 +23,6 @@ export interface RunEnd {
   test: Split;
   /** Which split `test` is (default `test`). */
   testSplit?: FinishedRun['testSplit'];
-}
-
-/** Multiply-adds the IWAE bound may spend on decoding: the default conv on 28×28 at 1,000 examples, k = 100. */
-const IWAE_BUDGET_MACS = 5e11;
-
-/**
- * How many test examples the IWAE bound with `k` samples can take within IWAE_BUDGET_MACS (at
- * least 32): a 64×64 decoder costs about fifty times the 28×28 one, and its bound would otherwise
- * take most of an hour. The card says on how many examples the bound was computed.
- */
-export function iwaeExamplesWithin(decoder: tf.LayersModel, k: number): number {
-  if (k <= 1) return Number.MAX_SAFE_INTEGER;
-  return Math.max(32, Math.floor(IWAE_BUDGET_MACS / (k * forwardMacs(decoder))));
-}
-
-/**
- * The multiply-adds of one example through a network, estimated from its layers: a kernel's size
- * times the positions it is applied at (the output's for convolutions and dense layers, the input's
- * for transposed convolutions).
- */
-export function forwardMacs(model: tf.LayersModel): number {
-  let total = 0;
-  for (const layer of model.layers) {
-    const kernel = layer.weights[0];
-    if (!kernel || kernel.shape.length < 2) continue;
-    const transposed = layer.getClassName().endsWith('Transpose');
-    const shape = transposed
-      ? (layer.input as tf.SymbolicTensor).shape
-      : (layer.outputShape as (number | null)[]);
-    const positions = shape.slice(1, -1).reduce<number>((a, b) => a * (b ?? 1), 1);
-    total += (kernel.shape as number[]).reduce((a, b) => a * b, 1) * positions;
-  }
-  return Math.max(1, total);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { isChain } from '../train/model.js';
 
 /**
  * A float64 forward pass of the trainer's MLP networks (Flatten, Dense with relu or linear, Reshape),
@@ -34,13 +35,4 @@ export function float64Forward(
     width = units;
   }
   return x;
-}
-
-/** Whether the model is one chain of layers, each fed by the one before it, with one output. */
-function isChain(model: tf.LayersModel): boolean {
-  if (model.outputs.length !== 1) return false;
-  return model.layers.every((layer, i) => {
-    const from = layer.inboundNodes[0]?.inboundLayers ?? [];
-    return i === 0 || (from.length === 1 && from[0] === model.layers[i - 1]);
-  });
 }

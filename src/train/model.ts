@@ -207,9 +207,10 @@ const FAST_ACTIVATIONS: Record<string, (t: tf.Tensor) => tf.Tensor> = {
   tanh: (t) => tf.tanh(t),
 };
 
-/** Whether a network is a chain: one input, one output, each layer fed by the one before (a Sequential, or a functional model laid out as one). */
 const chains = new WeakMap<tf.LayersModel, boolean>();
-function isChain(model: tf.LayersModel): boolean {
+
+/** Whether a network is a chain: one input, one output, each layer fed by the one before (a Sequential, or a functional model laid out as one). */
+export function isChain(model: tf.LayersModel): boolean {
   let chain = chains.get(model);
   if (chain === undefined) {
     const layers = model.layers;

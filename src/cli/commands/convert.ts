@@ -6,17 +6,15 @@ import {
   checkInputs,
   compareCheck,
   convertLoadedModel,
-  DEFAULT_OPSET,
   ExportError,
   loadModelJsonFrom,
-  type Precision,
   predictTfjs,
 } from '../../export/index.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
 import { nodeBinding } from '../../runtime/node.js';
 import { selectBackend } from '../../train/index.js';
-import { type Command, choiceFlag, intFlag, onePositional, stringFlag, UsageError } from '../args.js';
-import { layerTable } from '../layer-report.js';
+import { type Command, intFlag, onePositional, stringFlag, UsageError } from '../args.js';
+import { layerTable, ONNX_FLAGS, onnxFlags } from '../layer-report.js';
 import { note, out } from '../output.js';
 
 function names(cmd: string, raw: unknown, flag: string): string[] | undefined {
@@ -70,18 +68,7 @@ export const convertCommand: Command = {
     'SOURCE --out FILE [--opset N] [--precision fp32|fp16|int8] [--batch dynamic|N] [--input-names A,B] [--output-names A,B] [--check] [--report]',
   flags: {
     out: { type: 'string', value: 'FILE', description: 'the ONNX file to write', default: 'model.onnx' },
-    opset: {
-      type: 'string',
-      value: 'N',
-      description: 'ONNX opset, 13 to 21',
-      default: String(DEFAULT_OPSET),
-    },
-    precision: {
-      type: 'string',
-      value: 'P',
-      description: 'weights as fp32, fp16 or int8 (inputs and outputs stay float32)',
-      default: 'fp32',
-    },
+    ...ONNX_FLAGS,
     batch: {
       type: 'string',
       value: 'B',
@@ -114,8 +101,7 @@ export const convertCommand: Command = {
   async run(args) {
     const source = onePositional('convert', args, 'model.json, its folder, or URL');
     const outPath = stringFlag('convert', args, 'out');
-    const opset = intFlag('convert', args, 'opset', 13, 21);
-    const precision = choiceFlag<Precision>('convert', args, 'precision', ['fp32', 'fp16', 'int8']);
+    const { opset, precision } = onnxFlags('convert', args);
     const batchRaw = stringFlag('convert', args, 'batch');
     const batch = batchRaw === 'dynamic' ? 'dynamic' : intFlag('convert', args, 'batch', 1, 1_000_000);
     const inputNames = names('convert', args.flags['input-names'], 'input-names');

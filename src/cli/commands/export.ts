@@ -1,10 +1,10 @@
 import { sizeOf } from '../../core/model-dir.js';
 import { createRng, normalArray } from '../../core/random.js';
-import { DEFAULT_OPSET, exportVae, type Precision } from '../../export/index.js';
+import { exportVae } from '../../export/index.js';
 import { compareOutputs, runOnnx, runTfjs } from '../../parity/runtime-parity.js';
 import { readCard, selectBackend } from '../../train/index.js';
-import { type Command, choiceFlag, intFlag, onePositional } from '../args.js';
-import { layerTable } from '../layer-report.js';
+import { type Command, onePositional } from '../args.js';
+import { layerTable, ONNX_FLAGS, onnxFlags } from '../layer-report.js';
 import { note, out } from '../output.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
@@ -14,18 +14,7 @@ export const exportCommand: Command = {
   name: 'export',
   usage: 'DIR [--opset N] [--precision fp32|fp16|int8] [--fp16-decoder] [--report]',
   flags: {
-    opset: {
-      type: 'string',
-      value: 'N',
-      description: 'ONNX opset, 13 to 21',
-      default: String(DEFAULT_OPSET),
-    },
-    precision: {
-      type: 'string',
-      value: 'P',
-      description: 'weights as fp32, fp16 or int8 (inputs and outputs stay float32)',
-      default: 'fp32',
-    },
+    ...ONNX_FLAGS,
     'fp16-decoder': {
       type: 'boolean',
       description:
@@ -38,8 +27,7 @@ export const exportCommand: Command = {
   },
   async run(args) {
     const dir = onePositional('export', args, 'model directory');
-    const opset = intFlag('export', args, 'opset', 13, 21);
-    const precision = choiceFlag<Precision>('export', args, 'precision', ['fp32', 'fp16', 'int8']);
+    const { opset, precision } = onnxFlags('export', args);
     const started = performance.now();
     const onnx = await exportVae(dir, {
       opset,

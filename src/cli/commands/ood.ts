@@ -64,26 +64,14 @@ function plot(
   const [hx, hy, hw, hh] = [40, 50, 420, 320];
   r.rect(hx, hy + hh, hw, 1, ink);
   r.rect(hx, hy, 1, hh, ink);
-  cin.forEach((c, b) => {
-    r.rect(
-      hx + (b * hw) / bins,
-      hy + hh - (c / top) * hh,
-      hw / bins - 1,
-      (c / top) * hh,
-      [40, 90, 200],
-      0.55,
-    );
-  });
-  cood.forEach((c, b) => {
-    r.rect(
-      hx + (b * hw) / bins,
-      hy + hh - (c / top) * hh,
-      hw / bins - 1,
-      (c / top) * hh,
-      [220, 60, 40],
-      0.55,
-    );
-  });
+  for (const [counts, color] of [
+    [cin, [40, 90, 200]],
+    [cood, [220, 60, 40]],
+  ] as const) {
+    counts.forEach((c, b) => {
+      r.rect(hx + (b * hw) / bins, hy + hh - (c / top) * hh, hw / bins - 1, (c / top) * hh, color, 0.55);
+    });
+  }
   const threshold = rows[0]?.threshold;
   if (threshold !== undefined && threshold >= lo && threshold <= hi) {
     const tx = hx + ((threshold - lo) / (hi - lo || 1)) * hw;

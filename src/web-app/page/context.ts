@@ -23,3 +23,25 @@ export interface AppContext {
 
 /** The element with this id. */
 export const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/**
+ * Wires a panel's start button: a click reads the request from the panel's fields (a bad field's
+ * message goes to `status`) and runs it; a failed run has said what went wrong on the status line.
+ */
+export function onStart<R>(
+  buttonId: string,
+  read: () => R,
+  run: (request: R) => Promise<unknown>,
+  status: (text: string) => void,
+): void {
+  $(buttonId).addEventListener('click', () => {
+    let request: R;
+    try {
+      request = read();
+    } catch (error) {
+      status((error as Error).message);
+      return;
+    }
+    run(request).catch(() => undefined);
+  });
+}

@@ -19,8 +19,8 @@ import {
   predictTfjs,
   urlSource,
 } from '../../export/browser.js';
-import { $, type AppContext } from './context.js';
-import { droppedFiles } from './images.js';
+import { $, type AppContext, onStart } from './context.js';
+import { acceptDrops } from './images.js';
 
 /** What the panel is asked to convert, and how (the fields, or `window.vaeApp.convert`'s argument). */
 export interface ConvertRequest {
@@ -214,30 +214,11 @@ function requestFromFields(): ConvertRequest {
 
 /** Wires the panel's controls (once). */
 export function initConvertPanel(ctx: AppContext): void {
-  $('convert-start').addEventListener('click', () => {
-    let request: ConvertRequest;
-    try {
-      request = requestFromFields();
-    } catch (error) {
-      status((error as Error).message);
-      return;
-    }
-    convertAndOffer(ctx, request).catch(() => undefined); // the status line says what went wrong
-  });
+  onStart('convert-start', requestFromFields, (request) => convertAndOffer(ctx, request), status);
   for (const id of ['convert-files', 'convert-folder']) {
     $<HTMLInputElement>(id).addEventListener('change', (event) => {
       void take([...((event.target as HTMLInputElement).files ?? [])]);
     });
   }
-  const drop = $('convert-drop');
-  drop.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('over');
-    if (event.dataTransfer) void droppedFiles(event.dataTransfer.items, /\.(json|bin)$/i).then(take);
-  });
+  acceptDrops($('convert-drop'), /\.(json|bin)$/i, take);
 }

@@ -1,13 +1,17 @@
 /** Images the user gives the page (files, a dropped folder), as examples of one shape. */
 import type { Images } from './context.js';
 
-const IMAGE = /\.(png|jpe?g)$/i;
+/** Image file names (PNG, JPEG). */
+export const IMAGE_FILES = /\.(png|jpe?g)$/i;
 
 /**
  * The files in a drop whose names match `accept` (images unless told): files as they are, folders
  * walked (entries of the File System API).
  */
-export async function droppedFiles(items: DataTransferItemList, accept: RegExp = IMAGE): Promise<File[]> {
+export async function droppedFiles(
+  items: DataTransferItemList,
+  accept: RegExp = IMAGE_FILES,
+): Promise<File[]> {
   const entries = [...items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
   const files: File[] = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
@@ -28,6 +32,23 @@ export async function droppedFiles(items: DataTransferItemList, accept: RegExp =
   };
   for (const entry of entries) await walk(entry);
   return files.filter((f) => accept.test(f.name));
+}
+
+/**
+ * Makes the element `zone` take drops: it is marked `over` while files hover, and the dropped files
+ * whose names match `accept` (folders walked) go to `take`.
+ */
+export function acceptDrops(zone: HTMLElement, accept: RegExp, take: (files: File[]) => unknown): void {
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (event.dataTransfer) void droppedFiles(event.dataTransfer.items, accept).then(take);
+  });
 }
 
 /**

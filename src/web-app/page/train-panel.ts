@@ -17,10 +17,10 @@ import {
   type VaeNetworks,
   type WebTrainBackend,
 } from '../../train/browser.js';
-import { $, type AppContext, type Images } from './context.js';
+import { $, type AppContext, type Images, onStart } from './context.js';
 import { bundledDigits } from './digits.js';
 import { drawGrid } from './draw.js';
-import { droppedFiles, readImages } from './images.js';
+import { acceptDrops, IMAGE_FILES, readImages } from './images.js';
 import { drawLossCurve } from './plots.js';
 
 /** What a training run is asked to do (the panel's fields, or `window.vaeApp.train`'s argument). */
@@ -288,16 +288,7 @@ async function takeImages(files: File[]): Promise<void> {
 
 /** Wires the panel's controls (once). */
 export function initTrainPanel(ctx: AppContext): void {
-  $('train-start').addEventListener('click', () => {
-    let request: TrainRequest;
-    try {
-      request = requestFromFields();
-    } catch (error) {
-      status((error as Error).message);
-      return;
-    }
-    trainAndUse(ctx, request).catch(() => undefined); // the status line says what went wrong
-  });
+  onStart('train-start', requestFromFields, (request) => trainAndUse(ctx, request), status);
   $('train-arch').addEventListener('change', () => {
     // Each network's own default layers: the MLP's 400 hidden units, the conv's two levels.
     $<HTMLInputElement>('train-layers').value =
@@ -310,18 +301,8 @@ export function initTrainPanel(ctx: AppContext): void {
   for (const id of ['train-files', 'train-folder']) {
     $<HTMLInputElement>(id).addEventListener('change', (event) => {
       const list = (event.target as HTMLInputElement).files;
-      void takeImages([...(list ?? [])].filter((f) => /\.(png|jpe?g)$/i.test(f.name)));
+      void takeImages([...(list ?? [])].filter((f) => IMAGE_FILES.test(f.name)));
     });
   }
-  const drop = $('drop');
-  drop.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
-    event.preventDefault();
-    drop.classList.remove('over');
-    if (event.dataTransfer) void droppedFiles(event.dataTransfer.items).then(takeImages);
-  });
+  acceptDrops($('drop'), IMAGE_FILES, takeImages);
 }

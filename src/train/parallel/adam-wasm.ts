@@ -3,7 +3,7 @@
  * the data-parallel workers, private on the main thread). In JavaScript, Adam spent ~6 ns per
  * parameter on its scalar square root and division (2.2 ms per step for half of the seed MLP's
  * 653k parameters); four float32 lanes at a time it takes 0.21 ms. The module is assembled here, byte
- * by byte, so the package ships no binary and needs no toolchain.
+ * by byte (wasm-asm.ts).
  *
  * The rule, with adam.ts's constants (tf.train.adam's), in float32, in this order of operations:
  *   g = (slot_0 + … + slot_{W−1}) · (1/W); m ← β1·m + (1−β1)·g; v ← β2·v + ((1−β2)·g)·g;
@@ -11,69 +11,26 @@
  * Every lane and the scalar tail round each operation to float32 (IEEE), so any split of the
  * parameters gives the same bits.
  */
+import {
+  F32,
+  f32c,
+  f32Load,
+  f32Store,
+  get,
+  I32,
+  i32c,
+  moduleBytes,
+  OP,
+  set,
+  simd,
+  tee,
+  V128,
+  v128Load,
+  v128Store,
+  whileBelow,
+  X4,
+} from '../wasm-asm.js';
 import { ADAM } from './adam.js';
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 of a 32-bit integer. */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const f32Bytes = (x: number) => [...new Uint8Array(new Float32Array([x]).buffer)];
-
-// Instructions used below.
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const tee = (i: number) => [0x22, ...uleb(i)];
-const i32c = (n: number) => [0x41, ...sleb(n)];
-const f32c = (x: number) => [0x43, ...f32Bytes(x)];
-const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
-const v128Load = simd(0x00, 4, 0);
-const v128Store = simd(0x0b, 4, 0);
-const f32Load = [0x2a, 2, 0];
-const f32Store = [0x38, 2, 0];
-const OP = {
-  i32Add: 0x6a,
-  i32And: 0x71,
-  i32GeU: 0x4f,
-  i32Shl: 0x74,
-  f32Sqrt: 0x91,
-  f32Add: 0x92,
-  f32Sub: 0x93,
-  f32Mul: 0x94,
-  f32Div: 0x95,
-};
-const X4 = { splat: 0x13, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7 };
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const br = (depth: number) => [0x0c, depth];
-const brIf = (depth: number) => [0x0d, depth];
 
 // Parameters: slots, slot stride in bytes, slot count W, m, v, w (byte offsets), count, step, c2, 1/W.
 const [SLOTS, STRIDE, W, M, V, WEIGHTS, COUNT, STEP, C2, INV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -169,41 +126,15 @@ function update(width: 1 | 4): number[] {
   ];
 }
 
-/** `while (local < limit) { body; local += step }` over i32 locals (unsigned compare). */
-function whileBelow(local: number, limit: number, body: number[], step: number): number[] {
-  return [
-    ...BLOCK,
-    ...LOOP,
-    ...get(local),
-    ...get(limit),
-    OP.i32GeU,
-    ...brIf(1),
-    ...body,
-    ...get(local),
-    ...i32c(step),
-    OP.i32Add,
-    ...set(local),
-    ...br(0),
-    END,
-    END,
-  ];
-}
-
 function splat(from: number[], local: number): number[] {
   return [...from, ...simd(X4.splat), ...set(local)];
 }
 
 /** The module's bytes: imports env.memory (`pages` pages, shared or not) and exports `adam`. */
-function moduleBytes(pages: number, shared: boolean): Uint8Array<ArrayBuffer> {
+function adamModule(pages: number, shared: boolean): Uint8Array<ArrayBuffer> {
   const { beta1, beta2, epsilon } = ADAM;
   const params = [I32, I32, I32, I32, I32, I32, I32, F32, F32, F32];
   const body = [
-    // Locals: 5 i32, 3 f32, 3 + 8 v128.
-    ...vec([
-      [5, I32],
-      [3, F32],
-      [11, V128],
-    ]),
     ...splat(get(INV), SINV),
     ...splat(f32c(beta1), SB1),
     ...splat(f32c(1 - beta1), SA1),
@@ -226,19 +157,14 @@ function moduleBytes(pages: number, shared: boolean): Uint8Array<ArrayBuffer> {
     // The update at byte offsets AT < END4 four lanes at a time, then the tail one at a time.
     ...whileBelow(AT, END4, update(4), 16),
     ...whileBelow(AT, END1, update(1), 4),
-    END,
   ];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), ...vec([])]])),
-    ...section(
-      2,
-      vec([[...name('env'), ...name('memory'), 0x02, shared ? 0x03 : 0x01, ...uleb(pages), ...uleb(pages)]]),
-    ),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('adam'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ]);
+  // Locals: 5 i32, 3 f32, 3 + 8 v128.
+  const locals: [number, number][] = [
+    [5, I32],
+    [3, F32],
+    [11, V128],
+  ];
+  return moduleBytes({ minPages: pages, maxPages: pages, shared }, 'adam', params, locals, body);
 }
 
 /** Float32 arrays inside one WebAssembly.Memory: `slots` gradient slots, then the weights and both moments. */
@@ -317,7 +243,7 @@ export function adamKernel(a: AdamMemory): (lo: number, hi: number, lr: number, 
   const buffer = a.memory.buffer;
   const shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
   const instance = new WebAssembly.Instance(
-    new WebAssembly.Module(moduleBytes(buffer.byteLength / 65_536, shared)),
+    new WebAssembly.Module(adamModule(buffer.byteLength / 65_536, shared)),
     {
       env: { memory: a.memory },
     },

@@ -1,0 +1,129 @@
+/**
+ * A few WebAssembly instructions and the module layout, for the small kernels this package
+ * assembles byte by byte (Adam, the 2-D transpose): the package ships no binary and needs no toolchain.
+ * Each module imports one memory as env.memory and exports one function.
+ */
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** A length-prefixed vector of encoded items. */
+export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const f32Bytes = (x: number) => [...new Uint8Array(new Float32Array([x]).buffer)];
+
+/** local.get */
+export const get = (i: number) => [0x20, ...uleb(i)];
+/** local.set */
+export const set = (i: number) => [0x21, ...uleb(i)];
+/** local.tee */
+export const tee = (i: number) => [0x22, ...uleb(i)];
+/** i32.const */
+export const i32c = (n: number) => [0x41, ...sleb(n)];
+/** f32.const */
+export const f32c = (x: number) => [0x43, ...f32Bytes(x)];
+/** A SIMD instruction by its opcode, with its immediates. */
+export const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
+export const v128Load = simd(0x00, 4, 0);
+export const v128Store = simd(0x0b, 4, 0);
+export const f32Load = [0x2a, 2, 0];
+export const f32Store = [0x38, 2, 0];
+export const OP = {
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32GeU: 0x4f,
+  i32Shl: 0x74,
+  f32Sqrt: 0x91,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+  f32Div: 0x95,
+};
+/** f32x4 opcodes. */
+export const X4 = { splat: 0x13, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7 };
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+export const END = 0x0b;
+const br = (depth: number) => [0x0c, depth];
+const brIf = (depth: number) => [0x0d, depth];
+
+/** `while (local < limit) { body; local += step }` over i32 locals (unsigned compare). */
+export function whileBelow(local: number, limit: number, body: number[], step: number): number[] {
+  return [
+    ...BLOCK,
+    ...LOOP,
+    ...get(local),
+    ...get(limit),
+    OP.i32GeU,
+    ...brIf(1),
+    ...body,
+    ...get(local),
+    ...i32c(step),
+    OP.i32Add,
+    ...set(local),
+    ...br(0),
+    END,
+    END,
+  ];
+}
+
+/** The memory a module imports: at least `minPages`; `maxPages` is required for a shared memory. */
+export interface MemoryImport {
+  minPages: number;
+  maxPages?: number;
+  shared: boolean;
+}
+
+/**
+ * A module that imports env.memory and exports one function `exportName` with parameter types
+ * `params` (no result), local declarations `locals` ([count, type] runs) and instructions `body`
+ * (without the final `end`).
+ */
+export function moduleBytes(
+  memory: MemoryImport,
+  exportName: string,
+  params: number[],
+  locals: [number, number][],
+  body: number[],
+): Uint8Array<ArrayBuffer> {
+  const limits =
+    memory.maxPages === undefined
+      ? [memory.shared ? 0x02 : 0x00, ...uleb(memory.minPages)]
+      : [memory.shared ? 0x03 : 0x01, ...uleb(memory.minPages), ...uleb(memory.maxPages)];
+  const code = [...vec(locals), ...body, END];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), ...vec([])]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name(exportName), 0x00, 0]])),
+    ...section(10, vec([[...uleb(code.length), ...code]])),
+  ]);
+}

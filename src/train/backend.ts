@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { silenceCpuBanner } from '../tfjs/checkpoint.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
+import { registerWasmSimdKernels } from './wasm-simd-kernels.js';
 
 export { kernelsFor } from './model.js';
 
@@ -22,6 +23,7 @@ async function tryBackend(name: BackendName, kernels: readonly string[]): Promis
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmConvKernels();
+    registerWasmSimdKernels();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { silenceCpuBanner } from '../tfjs/checkpoint.js';
 import { registerWasmConvKernels } from './wasm-conv-kernels.js';
+import { registerWasmSimdKernels } from './wasm-simd-kernels.js';
 
 /** Backends the trainer can run on in a browser. */
 export type WebTrainBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -122,6 +123,7 @@ async function tryWebBackend(name: WebTrainBackend, o: WebBackendOptions): Promi
     if (threads <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     else wasm.setThreadsCount(threads);
     registerWasmConvKernels();
+    registerWasmSimdKernels();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();

@@ -67,35 +67,30 @@ export function mlpLossAndGrads(
   // Layer i: encoder hidden 0…k−1, enc_out k; decoder hidden k+1…2k, dec_out 2k+1.
   const n = x.shape[0] as number;
   const D = x.size / n;
-  // The two wide layers (D × hidden) run in feature-by-batch layout. tfjs-backend-wasm hands each
-  // matMul's right operand to XNNPACK, which repacks it on every call: a 784 × 400 weight costs
-  // ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms. So the weights go on the left (transposed once per
-  // step where needed) and the batch-sized factors on the right.
+  // Layers with a weight of hidden × hidden or wider run in feature-by-batch layout (activations
+  // [width, n]). tfjs-backend-wasm hands each matMul's right operand to XNNPACK, which repacks it on
+  // every call: a 784 × 400 weight costs ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms. So the weights go
+  // on the left (each transposed once per step for the forward pass, wasm-simd-kernels.ts) and the
+  // batch-sized factors on the right. The narrow layers around the latent code stay batch-major, with
+  // their bias and relu inside the matMul (XNNPACK adds them as it accumulates).
   const xT = tf.transpose(tf.reshape(x, [n, D])) as tf.Tensor2D;
   const column = (b: tf.Tensor) => tf.reshape(b, [b.size, 1]);
-  // Forward.
-  const h1T = tf.relu(tf.add(tf.matMul(tf.transpose(W(0)), xT), column(B(0)))) as tf.Tensor2D;
-  // Encoder activations, batch-major; the bias and relu of narrower layers go into their matMuls
-  // (XNNPACK adds them as it accumulates).
-  const h: tf.Tensor2D[] = [tf.transpose(h1T)];
-  for (let j = 1; j < k; j++) {
-    h.push(
-      tf.fused.matMul({ a: h[j - 1] as tf.Tensor2D, b: W(j), bias: B(j), activation: 'relu' }) as tf.Tensor2D,
-    );
-  }
-  const last = h[k - 1] as tf.Tensor2D;
+  /** relu(Wᵀ inT + b), feature by batch. */
+  const wideForward = (i: number, inT: tf.Tensor2D) =>
+    tf.relu(tf.add(tf.matMul(tf.transpose(W(i)), inT), column(B(i)))) as tf.Tensor2D;
+  // Forward: encoder activations h[0…k−1], feature by batch.
+  const hT: tf.Tensor2D[] = [wideForward(0, xT)];
+  for (let j = 1; j < k; j++) hT.push(wideForward(j, hT[j - 1] as tf.Tensor2D));
+  const last = tf.transpose(hT[k - 1] as tf.Tensor2D) as tf.Tensor2D;
   const o = tf.fused.matMul({ a: last, b: W(k), bias: B(k) });
   const [mu, lv] = tf.split(o, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
   const sd = tf.exp(tf.mul(0.5, lv));
   const z = tf.add(mu, tf.mul(sd, eps)) as tf.Tensor2D;
-  const g: tf.Tensor2D[] = [];
-  for (let j = 0; j < k; j++) {
-    const input = j === 0 ? z : (g[j - 1] as tf.Tensor2D);
-    g.push(
-      tf.fused.matMul({ a: input, b: W(k + 1 + j), bias: B(k + 1 + j), activation: 'relu' }) as tf.Tensor2D,
-    );
-  }
-  const gkT = tf.transpose(g[k - 1] as tf.Tensor2D);
+  // Decoder activations g[0…k−1]: the first batch-major from z, then feature by batch.
+  const g1 = tf.fused.matMul({ a: z, b: W(k + 1), bias: B(k + 1), activation: 'relu' }) as tf.Tensor2D;
+  const gT: tf.Tensor2D[] = [tf.transpose(g1)];
+  for (let j = 1; j < k; j++) gT.push(wideForward(k + 1 + j, gT[j - 1] as tf.Tensor2D));
+  const gkT = gT[k - 1] as tf.Tensor2D;
   const out = 2 * k + 1;
   const lT = tf.add(tf.matMul(tf.transpose(W(out)), gkT), column(B(out))) as tf.Tensor2D;
 
@@ -137,30 +132,32 @@ export function mlpLossAndGrads(
   const objective = tf.add(recon, tf.mul(s.beta, klTerm)) as tf.Scalar;
   const negElbo = tf.add(recon, kl) as tf.Scalar;
 
-  // Backward. grads[i] holds layer i's [dW, db].
+  // Backward. grads[i] holds layer i's [dW, db]. A wide layer's input gradient is W · dyᵀ (feature by
+  // batch, the weight on the left); its weight gradient inᵀ · dy wants dy batch-major: one transpose
+  // of a batch-sized matrix per layer.
   const grads: tf.Tensor[][] = [];
   grads[out] = [tf.matMul(gkT, tf.transpose(dlT)), tf.sum(dlT, 1)];
-  let dg = tf.transpose(tf.mul(tf.matMul(W(out), dlT), reluMask(gkT))) as tf.Tensor2D;
-  let dz: tf.Tensor2D | undefined;
-  for (let j = k - 1; j >= 0; j--) {
-    const input = j === 0 ? z : (g[j - 1] as tf.Tensor2D);
-    grads[k + 1 + j] = [tf.matMul(tf.transpose(input), dg), tf.sum(dg, 0)];
-    const dInput = tf.matMul(dg, tf.transpose(W(k + 1 + j))) as tf.Tensor2D;
-    if (j === 0) dz = dInput;
-    else dg = tf.mul(dInput, reluMask(input)) as tf.Tensor2D;
+  let dgT = tf.mul(tf.matMul(W(out), dlT), reluMask(gkT)) as tf.Tensor2D;
+  for (let j = k - 1; j >= 1; j--) {
+    const inT = gT[j - 1] as tf.Tensor2D;
+    grads[k + 1 + j] = [tf.matMul(inT, tf.transpose(dgT)), tf.sum(dgT, 1)];
+    dgT = tf.mul(tf.matMul(W(k + 1 + j), dgT), reluMask(inT)) as tf.Tensor2D;
   }
-  const dmu = tf.add(dz as tf.Tensor2D, tf.mul(klWeight, mu));
+  const dg = tf.transpose(dgT) as tf.Tensor2D;
+  grads[k + 1] = [tf.matMul(tf.transpose(z), dg), tf.sum(dg, 0)];
+  const dz = tf.matMul(dg, tf.transpose(W(k + 1))) as tf.Tensor2D;
+  const dmu = tf.add(dz, tf.mul(klWeight, mu));
   const dlv = tf.add(
-    tf.mul(tf.mul(dz as tf.Tensor2D, eps), tf.mul(0.5, sd)),
+    tf.mul(tf.mul(dz, eps), tf.mul(0.5, sd)),
     tf.mul(klWeight, tf.mul(0.5, tf.sub(expLv, 1))),
   );
   const dout = tf.concat([dmu, dlv], 1) as tf.Tensor2D;
-  grads[k] = [tf.matMul(k === 1 ? h1T : tf.transpose(last), dout), tf.sum(dout, 0)];
+  grads[k] = [tf.matMul(hT[k - 1] as tf.Tensor2D, dout), tf.sum(dout, 0)];
   let dh = tf.mul(tf.matMul(dout, tf.transpose(W(k))), reluMask(last)) as tf.Tensor2D;
   for (let j = k - 1; j >= 1; j--) {
-    const input = h[j - 1] as tf.Tensor2D;
-    grads[j] = [tf.matMul(tf.transpose(input), dh), tf.sum(dh, 0)];
-    dh = tf.mul(tf.matMul(dh, tf.transpose(W(j))), reluMask(input)) as tf.Tensor2D;
+    const inT = hT[j - 1] as tf.Tensor2D;
+    grads[j] = [tf.matMul(inT, dh), tf.sum(dh, 0)];
+    dh = tf.transpose(tf.mul(tf.matMul(W(j), tf.transpose(dh)), reluMask(inT))) as tf.Tensor2D;
   }
   grads[0] = [tf.matMul(xT, dh), tf.sum(dh, 0)];
 

@@ -22,12 +22,30 @@ if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 const send = (message: FromWorker) => port.postMessage(message);
 
+/**
+ * How long a worker spins (Atomics.load in a loop) before it blocks in Atomics.wait at a barrier or
+ * between steps. A blocked thread lets its virtual CPU halt, and waking it again takes time that
+ * lands on every step: a step of the MLP 784-512-256-20 is ~20 ms, and its barriers waited 1–2 ms.
+ * Spinning for up to 1 ms (OpenMP's threads do the same) measured here over six full epochs each:
+ * 5,378 examples/s on average against 4,877 without (the runs vary ±10 %).
+ */
+const SPIN_MS = 1;
+
+/** Waits until `control[slot]` reaches `target`: first spinning for up to SPIN_MS, then blocked. */
+function waitFor(control: Int32Array, slot: number, target: number): void {
+  if (Atomics.load(control, slot) >= target) return;
+  const until = performance.now() + SPIN_MS;
+  while (performance.now() < until)
+    for (let i = 0; i < 1000; i++) if (Atomics.load(control, slot) >= target) return;
+  for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
+    Atomics.wait(control, slot, v);
+}
+
 /** Adds this worker to the counter `control[slot]`, then waits until it reaches `target`. */
 function arrive(control: Int32Array, slot: number, target: number): void {
   Atomics.add(control, slot, 1);
   Atomics.notify(control, slot);
-  for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
-    Atomics.wait(control, slot, v);
+  waitFor(control, slot, target);
 }
 
 async function start(): Promise<void> {
@@ -111,6 +129,12 @@ async function start(): Promise<void> {
   // Atomics.wait between steps; it needs no messages.
   for (let k = 1; ; k++) {
     let posted = Atomics.load(control, CONTROL.POSTED);
+    if (posted >= 0 && posted < k) {
+      // −1 (stop) is below k too: spin and wait for any change.
+      const until = performance.now() + SPIN_MS;
+      while (Atomics.load(control, CONTROL.POSTED) === posted && performance.now() < until);
+      posted = Atomics.load(control, CONTROL.POSTED);
+    }
     while (posted >= 0 && posted < k) {
       Atomics.wait(control, CONTROL.POSTED, posted);
       posted = Atomics.load(control, CONTROL.POSTED);

@@ -19,6 +19,7 @@ import {
 import { parameterCount } from '../src/train/memory-estimate.js';
 import { buildConvVae, buildMlpVae } from '../src/train/model.js';
 import { tempDir } from './helpers/fixtures.js';
+import { ownNetworks } from './helpers/own-networks.js';
 
 const D = 784;
 const L = 6;
@@ -31,41 +32,6 @@ async function digits(count = 320): Promise<Dataset> {
     train: { images: full.train.images.slice(0, count * D), count },
     test: { images: full.test.images.slice(0, 100 * D), count: 100 },
   };
-}
-
-/**
- * An encoder and decoder with layers the built-ins never use (BatchNormalization, LeakyReLU,
- * Dropout, a Conv2D with "same" padding), in the contract's one-output form: [N, 2L].
- */
-function ownNetworks(): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
-  // Built under a fixed seed: tfjs draws unseeded initial weights from Math.random.
-  return withSeededMathRandom(5, buildOwnNetworks);
-}
-
-function buildOwnNetworks(): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
-  const encoder = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same' }),
-      tf.layers.leakyReLU({ alpha: 0.2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 48 }),
-      tf.layers.batchNormalization(),
-      tf.layers.leakyReLU({ alpha: 0.1 }),
-      tf.layers.dropout({ rate: 0.2 }),
-      tf.layers.dense({ units: 2 * L }),
-    ],
-  });
-  const decoder = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [L], units: 48 }),
-      tf.layers.batchNormalization(),
-      tf.layers.leakyReLU({ alpha: 0.1 }),
-      tf.layers.dropout({ rate: 0.1 }),
-      tf.layers.dense({ units: D }),
-      tf.layers.reshape({ targetShape: [28, 28, 1] }),
-    ],
-  });
-  return { encoder, decoder };
 }
 
 /** A functional encoder with two outputs (mu, logvar) and a plain MLP decoder. */

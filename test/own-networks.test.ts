@@ -3,7 +3,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { withSeededMathRandom } from '../src/core/random.js';
 import { exportVae } from '../src/export/index.js';
 import { runParity } from '../src/parity/parity.js';
 import { VaeModel } from '../src/runtime/node.js';

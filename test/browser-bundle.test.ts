@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { build } from 'vite';
 import { tempDir } from './helpers/fixtures.js';
+import { buildLibrary } from './helpers/vite-lib.js';
 
 const src = join(import.meta.dirname, '..', 'src');
 const entry = join(src, 'runtime', 'web.ts');
@@ -13,20 +14,7 @@ async function bundle(
   from = entry,
 ): Promise<{ code: string; bytes: number; entryBytes: number }> {
   const outDir = tempDir('vae-onnx-vite-');
-  await build({
-    logLevel: 'silent',
-    configFile: false,
-    root: join(import.meta.dirname, '..'),
-    resolve: { conditions: ['browser', 'import', 'module', 'default'] },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: true,
-      lib: { entry: from, formats: ['es'], fileName: 'bundle' },
-      rollupOptions: { external },
-    },
-  });
-  const files = readdirSync(outDir).filter((f) => f.endsWith('.js') || f.endsWith('.mjs'));
+  const files = await buildLibrary(from, outDir, { fileName: 'bundle', external });
   const code = files.map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
   const entryFile = files.find((f) => f.startsWith('bundle')) as string;
   return {

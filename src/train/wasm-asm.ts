@@ -94,6 +94,25 @@ export function whileBelow(local: number, limit: number, body: number[], step: n
   ];
 }
 
+/**
+ * `bytes = count · 4` and `lanes = (count & ~3) · 4` into two i32 locals: a count of float32 values
+ * as bytes, all of them and those in whole groups of four lanes.
+ */
+export function floatBytes(count: number, bytes: number, lanes: number): number[] {
+  return [
+    ...get(count),
+    ...i32c(2),
+    OP.i32Shl,
+    ...set(bytes),
+    ...get(count),
+    ...i32c(-4),
+    OP.i32And,
+    ...i32c(2),
+    OP.i32Shl,
+    ...set(lanes),
+  ];
+}
+
 /** The memory a module imports: at least `minPages`; `maxPages` is required for a shared memory. */
 export interface MemoryImport {
   minPages: number;

@@ -26,6 +26,7 @@ import {
   f32c,
   f32Load,
   f32Store,
+  floatBytes,
   get,
   I32,
   i32c,
@@ -148,16 +149,7 @@ function sumModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
     ...(vector ? v128Store : f32Store),
   ];
   const body = [
-    ...get(S_COLS),
-    ...i32c(2),
-    OP.i32Shl,
-    ...set(S_ROW),
-    ...get(S_COLS),
-    ...i32c(-4),
-    OP.i32And,
-    ...i32c(2),
-    OP.i32Shl,
-    ...set(S_ROW4),
+    ...floatBytes(S_COLS, S_ROW, S_ROW4),
     // dst = 0
     ...whileBelow(S_C, S_ROW, [...at(S_DST), ...f32c(0), ...f32Store], 4),
     ...get(S_SRC),

@@ -66,7 +66,7 @@ async function runOwnNetworks(backend: WebTrainBackend) {
 
 /**
  * Two epochs straight, and one then another resumed from the first's files with freshly built
- * networks: the checkpoint's weight files, and those whose bytes differ (model.json and state.json
+ * networks: the checkpoint's weight and optimizer-state files, and those whose bytes differ (model.json and state.json
  * differ by the fresh networks' layer names and the run's clock).
  */
 async function runResume(): Promise<{ compared: string[]; differ: string[] }> {

@@ -145,7 +145,22 @@ function gatherPatches(
   const { patch, pixel, rowStart } = tapOffsets(g);
   const C = g.C;
   const shift = m0 * g.K;
-  for (let t = rowStart[m0] as number, end = rowStart[m1] as number; t < end; t++) {
+  const start = rowStart[m0] as number;
+  const end = rowStart[m1] as number;
+  // Runs of 8 or more channels: one native copy per tap within the wasm heap (both views share it),
+  // ~25 % faster for a 64×64 conv's widest filter gradient than the loop below (interleaved here:
+  // 119–155 vs 146–203 ms for the whole kernel).
+  if (C >= 8 && patches.buffer === image.buffer) {
+    const heap = new Float32Array(patches.buffer);
+    const p0 = patches.byteOffset / 4 - shift;
+    const i0 = image.byteOffset / 4;
+    for (let t = start; t < end; t++) {
+      const from = i0 + (pixel[t] as number);
+      heap.copyWithin(p0 + (patch[t] as number), from, from + C);
+    }
+    return;
+  }
+  for (let t = start; t < end; t++) {
     const to = (patch[t] as number) - shift;
     const from = pixel[t] as number;
     for (let c = 0; c < C; c++) patches[to + c] = image[from + c] as number;

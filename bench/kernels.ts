@@ -17,7 +17,6 @@ const rounds = Number(values.rounds ?? 15);
 
 await tf.setBackend('wasm');
 await tf.ready();
-const backend = tf.backend() as unknown as { disposeData(id: object): void };
 // The backend's own kernels, kept before ours replace them.
 const theirs = {
   Transpose: tf.getKernel('Transpose', 'wasm')?.kernelFunc as tf.KernelFunc,
@@ -72,8 +71,9 @@ function call(
   const started = performance.now();
   const out = kernel({ inputs: { x }, attrs, backend: tf.backend() } as never) as tf.TensorInfo;
   const ms = performance.now() - started;
-  const values = tf.engine().makeTensorFromTensorInfo(out).dataSync() as Float32Array;
-  backend.disposeData(out.dataId);
+  const tensor = tf.engine().makeTensorFromTensorInfo(out);
+  const values = tensor.dataSync() as Float32Array;
+  tensor.dispose();
   return { ms, out: values };
 }
 

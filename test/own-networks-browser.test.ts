@@ -51,13 +51,13 @@ async function buildPage(): Promise<string> {
 function serve(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // The URL parser has already resolved any ".." segments.
     const file =
       path === '/'
         ? join(dir, 'index.html')
         : path.startsWith('/tfjs/')
           ? join(TFJS_WASM, 'dist', path.slice('/tfjs/'.length))
           : join(dir, path);
-    if (path.includes('..')) return void res.writeHead(400).end();
     try {
       const body = readFileSync(file);
       res.writeHead(200, {

@@ -229,7 +229,7 @@ function kernelsFor(memory: WebAssembly.Memory): Kernels {
  * Transposes `count` consecutive [rows, cols] float32 matrices at byte offset `src` into [cols, rows]
  * at `dst`, inside `memory`.
  */
-export function transposeInMemory(
+function transposeInMemory(
   memory: WebAssembly.Memory,
   src: number,
   dst: number,
@@ -257,20 +257,6 @@ export function transposeInMemory(
     for (let r = 0; r < rows4; r++)
       for (let c = cols4; c < cols; c++) heap[to + c * rows + r] = heap[from + r * cols + c] as number;
   }
-}
-
-/**
- * Sums the rows of a [rows, cols] float32 matrix at byte offset `src` into `dst` (cols floats),
- * inside `memory`, row 0 first.
- */
-export function sumRowsInMemory(
-  memory: WebAssembly.Memory,
-  src: number,
-  dst: number,
-  rows: number,
-  cols: number,
-): void {
-  kernelsFor(memory).sum(src, dst, rows, cols);
 }
 
 /** True when `perm` swaps the last two axes and keeps the others in place. */
@@ -329,7 +315,8 @@ function sumKernel(args: KernelArgs<{ axis: number | number[]; keepDims: boolean
   const kept = x.shape.slice(k);
   const cols = kept.reduce((a, b) => a * b, 1);
   const out = backend.makeOutput(args.attrs.keepDims ? [...Array(k).fill(1), ...kept] : kept, 'float32');
-  if (cols > 0) sumRowsInMemory(memory, offsetOf(backend, x), offsetOf(backend, out), rows, cols);
+  // dst[c] = ((0 + src[0, c]) + src[1, c]) + …, row 0 first.
+  if (cols > 0) kernelsFor(memory).sum(offsetOf(backend, x), offsetOf(backend, out), rows, cols);
   return out;
 }
 

@@ -32,21 +32,26 @@ const send = (message: FromWorker) => port.postMessage(message);
  */
 const SPIN_MS = 1;
 
-/** Waits until `control[slot]` reaches `target`: first spinning for up to SPIN_MS, then blocked. */
-function waitFor(control: Int32Array, slot: number, target: number): void {
-  if (Atomics.load(control, slot) >= target) return;
-  const until = performance.now() + SPIN_MS;
-  while (performance.now() < until)
-    for (let i = 0; i < 1000; i++) if (Atomics.load(control, slot) >= target) return;
-  for (let v = Atomics.load(control, slot); v < target; v = Atomics.load(control, slot))
+/**
+ * Waits until `done(control[slot])`, first spinning for up to SPIN_MS, then blocked; returns the
+ * value that ended the wait.
+ */
+function waitUntil(control: Int32Array, slot: number, done: (value: number) => boolean): number {
+  let v = Atomics.load(control, slot);
+  for (const until = performance.now() + SPIN_MS; !done(v) && performance.now() < until; )
+    for (let i = 0; i < 1000 && !done(v); i++) v = Atomics.load(control, slot);
+  while (!done(v)) {
     Atomics.wait(control, slot, v);
+    v = Atomics.load(control, slot);
+  }
+  return v;
 }
 
 /** Adds this worker to the counter `control[slot]`, then waits until it reaches `target`. */
 function arrive(control: Int32Array, slot: number, target: number): void {
   Atomics.add(control, slot, 1);
   Atomics.notify(control, slot);
-  waitFor(control, slot, target);
+  waitUntil(control, slot, (v) => v >= target);
 }
 
 async function start(): Promise<void> {
@@ -129,17 +134,8 @@ async function start(): Promise<void> {
   // Run the steps as they are posted, until the coordinator posts −1. The thread blocks in
   // Atomics.wait between steps; it needs no messages.
   for (let k = 1; ; k++) {
-    let posted = Atomics.load(control, CONTROL.POSTED);
-    if (posted >= 0 && posted < k) {
-      // −1 (stop) is below k too: spin and wait for any change.
-      const until = performance.now() + SPIN_MS;
-      while (Atomics.load(control, CONTROL.POSTED) === posted && performance.now() < until);
-      posted = Atomics.load(control, CONTROL.POSTED);
-    }
-    while (posted >= 0 && posted < k) {
-      Atomics.wait(control, CONTROL.POSTED, posted);
-      posted = Atomics.load(control, CONTROL.POSTED);
-    }
+    // −1 (stop) ends the wait too.
+    const posted = waitUntil(control, CONTROL.POSTED, (v) => v < 0 || v >= k);
     if (posted < 0) return;
     step(k);
   }

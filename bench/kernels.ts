@@ -1,9 +1,9 @@
 /**
- * npm run bench:kernels [-- --rounds N] — vae-onnx's Transpose and Sum for tfjs-backend-wasm
- * (src/train/wasm-simd-kernels.ts) against the backend's own kernels, in one process, interleaved
- * (ours, theirs, ours, theirs…), on the shapes training meets: the MLP's weights and batches, and a
- * 64×64 conv's patch matrices and bias gradients. Prints each shape's median times and their ratio,
- * after checking that both give the same bits.
+ * npm run bench:kernels [-- --rounds N] — vae-onnx's Transpose, Sum and BatchMatMul for
+ * tfjs-backend-wasm (src/train/wasm-simd-kernels.ts, wasm-gemm.ts) against the backend's own kernels,
+ * in one process, interleaved (ours, theirs, ours, theirs…), on the shapes training meets: the MLP's
+ * weights and batches, and a 64×64 conv's patch matrices and bias gradients. Prints each shape's
+ * median times and their ratio, after checking that both give the same bits.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -18,22 +18,26 @@ const rounds = Number(values.rounds ?? 15);
 await tf.setBackend('wasm');
 await tf.ready();
 // The backend's own kernels, kept before ours replace them.
-const theirs = {
-  Transpose: tf.getKernel('Transpose', 'wasm')?.kernelFunc as tf.KernelFunc,
-  Sum: tf.getKernel('Sum', 'wasm')?.kernelFunc as tf.KernelFunc,
-};
+const NAMES = ['Transpose', 'Sum', 'BatchMatMul'] as const;
+const kernels = () =>
+  Object.fromEntries(NAMES.map((n) => [n, tf.getKernel(n, 'wasm')?.kernelFunc as tf.KernelFunc])) as Record<
+    (typeof NAMES)[number],
+    tf.KernelFunc
+  >;
+const theirs = kernels();
 registerWasmSimdKernels();
-const ours = {
-  Transpose: tf.getKernel('Transpose', 'wasm')?.kernelFunc as tf.KernelFunc,
-  Sum: tf.getKernel('Sum', 'wasm')?.kernelFunc as tf.KernelFunc,
-};
+const ours = kernels();
 
+/** One kernel call: its input shapes (x, or a and b for BatchMatMul), its attributes, what it is in training. */
 interface Case {
-  kernel: 'Transpose' | 'Sum';
+  kernel: (typeof NAMES)[number];
   shape: number[];
+  b?: number[];
   attrs: tf.NamedAttrMap;
   what: string;
 }
+
+const PRODUCT = { transposeA: false, transposeB: false };
 
 const CASES: Case[] = [
   { kernel: 'Transpose', shape: [784, 512], attrs: { perm: [1, 0] }, what: 'MLP first-layer weight' },
@@ -60,16 +64,45 @@ const CASES: Case[] = [
     what: 'bias gradient, 16×16×128',
   },
   { kernel: 'Sum', shape: [64, 512], attrs: { axis: [0], keepDims: false }, what: 'dense bias gradient' },
+  {
+    kernel: 'BatchMatMul',
+    shape: [512, 784],
+    b: [784, 64],
+    attrs: PRODUCT,
+    what: 'Wᵀ · a batch of 64 images',
+  },
+  {
+    kernel: 'BatchMatMul',
+    shape: [784, 512],
+    b: [512, 64],
+    attrs: PRODUCT,
+    what: 'decoder output, feature by batch',
+  },
+  { kernel: 'BatchMatMul', shape: [256, 512], b: [512, 64], attrs: PRODUCT, what: 'hidden 512 → 256' },
+  {
+    kernel: 'BatchMatMul',
+    shape: [1, 288, 3641],
+    b: [1, 3641, 64],
+    attrs: PRODUCT,
+    what: 'a conv filter-gradient chunk',
+  },
+  {
+    kernel: 'BatchMatMul',
+    shape: [1, 8192, 128],
+    b: [1, 128, 512],
+    attrs: PRODUCT,
+    what: 'a conv input gradient',
+  },
 ];
 
-/** Milliseconds of one call of `kernel` on `x` (its output disposed), and the output's values. */
+/** Milliseconds of one call of `kernel` on `inputs` (its output disposed), and the output's values. */
 function call(
   kernel: tf.KernelFunc,
-  x: tf.Tensor,
+  inputs: tf.NamedTensorMap,
   attrs: tf.NamedAttrMap,
 ): { ms: number; out: Float32Array } {
   const started = performance.now();
-  const out = kernel({ inputs: { x }, attrs, backend: tf.backend() } as never) as tf.TensorInfo;
+  const out = kernel({ inputs, attrs, backend: tf.backend() } as never) as tf.TensorInfo;
   const ms = performance.now() - started;
   const tensor = tf.engine().makeTensorFromTensorInfo(out);
   const values = tensor.dataSync() as Float32Array;
@@ -80,32 +113,36 @@ function call(
 console.log(machineLine());
 console.log(`${rounds} interleaved rounds per shape; medians`);
 for (const c of CASES) {
-  const x = tf.tensor(
-    normalArray(
-      c.shape.reduce((a, b) => a * b, 1),
-      7,
-    ),
-    c.shape,
-    'float32',
-  );
+  const random = (shape: number[], seed: number) =>
+    tf.tensor(
+      normalArray(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      shape,
+      'float32',
+    );
+  const inputs: tf.NamedTensorMap = c.b
+    ? { a: random(c.shape, 7), b: random(c.b, 8) }
+    : { x: random(c.shape, 7) };
   const mine: number[] = [];
   const base: number[] = [];
   let same = true;
   for (let r = 0; r < rounds + 2; r++) {
     // Alternate which goes first, so that neither always meets the other's caches.
     const oursFirst = r % 2 === 0;
-    const b0 = oursFirst ? undefined : call(theirs[c.kernel], x, c.attrs);
-    const a = call(ours[c.kernel], x, c.attrs);
-    const b = b0 ?? call(theirs[c.kernel], x, c.attrs);
+    const b0 = oursFirst ? undefined : call(theirs[c.kernel], inputs, c.attrs);
+    const a = call(ours[c.kernel], inputs, c.attrs);
+    const b = b0 ?? call(theirs[c.kernel], inputs, c.attrs);
     same &&= a.out.length === b.out.length && a.out.every((v, i) => Object.is(v, b.out[i]));
     if (r < 2) continue; // warm-up
     mine.push(a.ms);
     base.push(b.ms);
   }
-  x.dispose();
+  tf.dispose(Object.values(inputs));
   const [m, t] = [median(mine), median(base)];
   console.log(
-    `  ${c.kernel} [${c.shape.join(', ')}] (${c.what}): vae-onnx ${m.toFixed(3)} ms, tfjs ${t.toFixed(3)} ms, ${(t / m).toFixed(1)}× faster; ${same ? 'same bits' : 'DIFFERENT BITS'}`,
+    `  ${c.kernel} [${c.shape.join(', ')}]${c.b ? ` · [${c.b.join(', ')}]` : ''} (${c.what}): vae-onnx ${m.toFixed(3)} ms, tfjs ${t.toFixed(3)} ms, ${(t / m).toFixed(1)}× faster; ${same ? 'same bits' : 'DIFFERENT BITS'}`,
   );
   if (!same) process.exitCode = 1;
 }

@@ -52,6 +52,13 @@ export const f32c = (x: number) => [0x43, ...f32Bytes(x)];
 export const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
 export const v128Load = simd(0x00, 4, 0);
 export const v128Store = simd(0x0b, 4, 0);
+/** v128.load and v128.store at a constant byte offset from the address on the stack. */
+export const v128LoadAt = (offset: number) => simd(0x00, 4, ...uleb(offset));
+export const v128StoreAt = (offset: number) => simd(0x0b, 4, ...uleb(offset));
+/** v128.load32_splat: one float32 from memory into all four lanes. */
+export const v128Load32Splat = simd(0x09, 2, 0);
+/** v128.const 0. */
+export const v128Zero = simd(0x0c, ...Array(16).fill(0));
 export const f32Load = [0x2a, 2, 0];
 export const f32Store = [0x38, 2, 0];
 export const OP = {
@@ -74,8 +81,16 @@ export const END = 0x0b;
 const br = (depth: number) => [0x0c, depth];
 const brIf = (depth: number) => [0x0d, depth];
 
-/** `while (local < limit) { body; local += step }` over i32 locals (unsigned compare). */
-export function whileBelow(local: number, limit: number, body: number[], step: number): number[] {
+/**
+ * `while (local < limit) { body; local += step }` over i32 locals (unsigned compare); `step` is a
+ * constant, or `{ local: i }` for the value of local i.
+ */
+export function whileBelow(
+  local: number,
+  limit: number,
+  body: number[],
+  step: number | { local: number },
+): number[] {
   return [
     ...BLOCK,
     ...LOOP,
@@ -85,7 +100,7 @@ export function whileBelow(local: number, limit: number, body: number[], step: n
     ...brIf(1),
     ...body,
     ...get(local),
-    ...i32c(step),
+    ...(typeof step === 'number' ? i32c(step) : get(step.local)),
     OP.i32Add,
     ...set(local),
     ...br(0),
@@ -120,11 +135,46 @@ export interface MemoryImport {
   shared: boolean;
 }
 
-/**
- * A module that imports env.memory and exports one function `exportName` with parameter types
- * `params` (no result), local declarations `locals` ([count, type] runs) and instructions `body`
- * (without the final `end`).
- */
+/** The import that admits `memory`: a shared memory must declare a maximum; 65,536 pages (4 GiB) admits any. */
+export function importOf(memory: WebAssembly.Memory): MemoryImport {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  return shared ? { minPages: 1, maxPages: 65_536, shared } : { minPages: 1, shared };
+}
+
+/** One exported function of a module: its parameter types (no result), locals ([count, type] runs) and instructions (without the final `end`). */
+export interface FunctionBytes {
+  name: string;
+  params: number[];
+  locals: [number, number][];
+  body: number[];
+}
+
+/** A module that imports env.memory and exports `functions` under their names. */
+export function moduleOf(memory: MemoryImport, functions: FunctionBytes[]): Uint8Array<ArrayBuffer> {
+  const limits =
+    memory.maxPages === undefined
+      ? [memory.shared ? 0x02 : 0x00, ...uleb(memory.minPages)]
+      : [memory.shared ? 0x03 : 0x01, ...uleb(memory.minPages), ...uleb(memory.maxPages)];
+  const code = (f: FunctionBytes) => [...vec(f.locals), ...f.body, END];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])]))),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(
+      10,
+      vec(
+        functions.map((f) => {
+          const c = code(f);
+          return [...uleb(c.length), ...c];
+        }),
+      ),
+    ),
+  ]);
+}
+
+/** A module that imports env.memory and exports one function `exportName` (see moduleOf). */
 export function moduleBytes(
   memory: MemoryImport,
   exportName: string,
@@ -132,17 +182,5 @@ export function moduleBytes(
   locals: [number, number][],
   body: number[],
 ): Uint8Array<ArrayBuffer> {
-  const limits =
-    memory.maxPages === undefined
-      ? [memory.shared ? 0x02 : 0x00, ...uleb(memory.minPages)]
-      : [memory.shared ? 0x03 : 0x01, ...uleb(memory.minPages), ...uleb(memory.maxPages)];
-  const code = [...vec(locals), ...body, END];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), ...vec([])]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name(exportName), 0x00, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+  return moduleOf(memory, [{ name: exportName, params, locals, body }]);
 }

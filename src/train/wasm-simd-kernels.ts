@@ -30,6 +30,7 @@ import {
   get,
   I32,
   i32c,
+  importOf,
   type MemoryImport,
   moduleBytes,
   OP,
@@ -41,10 +42,12 @@ import {
   whileBelow,
   X4,
 } from './wasm-asm.js';
+import { gemmInMemory, gemmTakes } from './wasm-gemm.js';
 
-/** The parts of tfjs-backend-wasm's backend object this kernel uses. */
+/** The parts of tfjs-backend-wasm's backend object these kernels use. */
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   wasm: { asm?: { memory?: unknown }; wasmExports?: { memory?: unknown } };
 }
@@ -211,9 +214,7 @@ function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | undefined {
 function kernelsFor(memory: WebAssembly.Memory): Kernels {
   let kernels = instances.get(memory);
   if (!kernels) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    // A shared memory must declare a maximum; 65,536 pages (4 GiB) admits any.
-    const limits: MemoryImport = shared ? { minPages: 1, maxPages: 65_536, shared } : { minPages: 1, shared };
+    const limits = importOf(memory);
     const exported = (bytes: Uint8Array<ArrayBuffer>, name: string) =>
       new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports[name];
     kernels = {
@@ -275,12 +276,15 @@ function leadingAxes(axis: number | number[], rank: number): number {
   return axes.length < rank && axes.every((a, i) => a === i) ? axes.length : 0;
 }
 
-type KernelArgs<A> = { inputs: { x: tf.TensorInfo }; backend: unknown; attrs: A };
+type KernelArgs<A, I = { x: tf.TensorInfo }> = { inputs: I; backend: unknown; attrs: A };
 
 /** The kernels these replace, called for what ours do not take. */
 const fallbacks = new Map<string, tf.KernelFunc>();
 
-function delegate(name: string, args: KernelArgs<unknown>): tf.TensorInfo {
+/** The backend's own kernel that ours replaced under `name`, if ours are registered (for tests and benchmarks). */
+export const replacedKernel = (name: string): tf.KernelFunc | undefined => fallbacks.get(name);
+
+function delegate(name: string, args: KernelArgs<unknown, unknown>): tf.TensorInfo {
   return (fallbacks.get(name) as tf.KernelFunc)(args as never) as tf.TensorInfo;
 }
 
@@ -320,9 +324,54 @@ function sumKernel(args: KernelArgs<{ axis: number | number[]; keepDims: boolean
   return out;
 }
 
+/**
+ * A · B (BatchMatMul) by wasm-gemm.ts for float32 operands without transposes whose batch is one
+ * matrix each and whose sizes it takes (K ≥ 128, N a multiple of 8); the rest goes to tfjs's own.
+ * The output has tfjs's shape: the broadcast batch dimensions, then [M, N].
+ */
+function batchMatMulKernel(
+  args: KernelArgs<{ transposeA: boolean; transposeB: boolean }, { a: tf.TensorInfo; b: tf.TensorInfo }>,
+): tf.TensorInfo {
+  const { a, b } = args.inputs;
+  const backend = args.backend as WasmBackendLike;
+  const memory = memoryOf(backend);
+  const [m = 0, k = 0] = a.shape.slice(-2);
+  const [kb = 0, n = 0] = b.shape.slice(-2);
+  const batch = [...a.shape.slice(0, -2), ...b.shape.slice(0, -2)];
+  if (
+    memory === undefined ||
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    args.attrs.transposeA ||
+    args.attrs.transposeB ||
+    a.shape.length < 2 ||
+    b.shape.length < 2 ||
+    k !== kb ||
+    batch.some((d) => d !== 1) ||
+    !gemmTakes(m, k, n)
+  )
+    return delegate('BatchMatMul', args);
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const out = backend.makeOutput([...Array(rank - 2).fill(1), m, n], 'float32');
+  const scratch = backend.makeOutput([k, n], 'float32');
+  // Offsets after makeOutput, which may have grown the memory.
+  gemmInMemory(memory, {
+    a: offsetOf(backend, a),
+    b: offsetOf(backend, b),
+    c: offsetOf(backend, out),
+    scratch: offsetOf(backend, scratch),
+    m,
+    k,
+    n,
+  });
+  backend.disposeData(scratch.dataId);
+  return out;
+}
+
 const KERNELS: [string, (args: never) => tf.TensorInfo][] = [
   ['Transpose', transposeKernel],
   ['Sum', sumKernel],
+  ['BatchMatMul', batchMatMulKernel],
 ];
 
 /**

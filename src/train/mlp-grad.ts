@@ -68,8 +68,8 @@ export function mlpLossAndGrads(
   const n = x.shape[0] as number;
   const D = x.size / n;
   // Layers with a weight of hidden × hidden or wider run in feature-by-batch layout (activations
-  // [width, n]). tfjs-backend-wasm hands each matMul's right operand to XNNPACK, which repacks it on
-  // every call: a 784 × 400 weight costs ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms. So the weights go
+  // [width, n]). A matMul on wasm repacks its right operand on every call (XNNPACK and our own,
+  // wasm-gemm.ts, alike): a 784 × 400 weight costs ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms. So the weights go
   // on the left (each transposed once per step for the forward pass, wasm-simd-kernels.ts) and the
   // batch-sized factors on the right. The narrow layers around the latent code stay batch-major, with
   // their bias and relu inside the matMul (XNNPACK adds them as it accumulates).

@@ -177,11 +177,14 @@ function sumModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Tiles of 64 rows × 16 columns: each block row reads 64 bytes of 4 source rows, and the tile writes
- * 256 bytes of 16 destination rows. Tried here on the shapes above: 16–64 rows by 16–64 columns are
- * within the noise of each other, and untiled is slower for the large patch matrices.
+ * Tiles of 16 rows × 16 columns: a tile reads one 64-byte line of each of 16 source rows and writes
+ * 64 bytes of 16 destination rows. Taller tiles thrash the L1 cache when the source row is 2 KB
+ * (a [784, 512] weight: its rows fall into two cache sets of eight lines): 16 rows took 0.35 ms
+ * there against 0.69 ms for 64 (`npm run bench:kernels`, tfjs 0.33–0.46), and were as fast or
+ * faster on every other shape of the bench; 8 rows were slower on the patch matrices. Untiled is
+ * slower for the large patch matrices.
  */
-const TILE_ROWS = 64;
+const TILE_ROWS = 16;
 const STRIP = 16;
 
 type TransposeFn = (

@@ -17,6 +17,10 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm (vae-onnx kernels
     { x: [3, 14, 14, 4], f: [3, 3, 4, 2], s: 2, pad: 'same' },
     { x: [2, 28, 28, 1], f: [3, 3, 1, 3], s: 1, pad: 'same' },
     { x: [2, 5, 7, 3], f: [2, 3, 3, 4], s: 2, pad: 'valid' },
+    // Input channels past the last group of four lanes of the col2im additions: 4 + 2, 4 + 3, 8 + 1.
+    { x: [2, 9, 9, 6], f: [3, 3, 6, 4], s: 2, pad: 'same' },
+    { x: [2, 6, 8, 7], f: [3, 3, 7, 3], s: 1, pad: 'same' },
+    { x: [1, 10, 10, 9], f: [2, 2, 9, 8], s: 2, pad: 'valid' },
     // More patch rows than one chunk of the filter gradient holds: 2 chunks, and 5 with a short last one.
     { x: [4, 40, 40, 8], f: [3, 3, 8, 4], s: 1, pad: 'same' },
     { x: [3, 50, 50, 16], f: [3, 3, 16, 2], s: 1, pad: 'same' },

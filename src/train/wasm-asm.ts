@@ -60,6 +60,8 @@ export const v128Load32Splat = simd(0x09, 2, 0);
 /** v128.const 0. */
 export const v128Zero = simd(0x0c, ...Array(16).fill(0));
 export const f32Load = [0x2a, 2, 0];
+/** i32.load at a constant byte offset from the address on the stack. */
+export const i32Load = (offset: number) => [0x28, 2, ...uleb(offset)];
 export const f32Store = [0x38, 2, 0];
 export const OP = {
   i32Add: 0x6a,

@@ -207,8 +207,8 @@ interface Kernels {
 
 const instances = new WeakMap<WebAssembly.Memory, Kernels>();
 
-/** The backend's WebAssembly.Memory (Emscripten names its exports `asm` or `wasmExports`). */
-function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+/** The backend's WebAssembly.Memory (Emscripten names its exports `asm` or `wasmExports`), if it exports one. */
+export function memoryOf(backend: Pick<WasmBackendLike, 'wasm'>): WebAssembly.Memory | undefined {
   const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmExports?.memory;
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }

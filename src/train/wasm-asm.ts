@@ -112,6 +112,29 @@ export function whileBelow(
 }
 
 /**
+ * `mem[dst + c] += mem[src + c]` (float32) for the byte offsets c from 0 to `bytes`: four lanes at a
+ * time below `lanes`, then one at a time; dst, src, c, lanes and bytes are i32 locals (c is set).
+ */
+export function addRowInto(dst: number, src: number, c: number, lanes: number, bytes: number): number[] {
+  const at = (base: number) => [...get(base), ...get(c), OP.i32Add];
+  const add = (vector: boolean) => [
+    ...at(dst),
+    ...at(dst),
+    ...(vector ? v128Load : f32Load),
+    ...at(src),
+    ...(vector ? v128Load : f32Load),
+    ...(vector ? simd(X4.add) : [OP.f32Add]),
+    ...(vector ? v128Store : f32Store),
+  ];
+  return [
+    ...i32c(0),
+    ...set(c),
+    ...whileBelow(c, lanes, add(true), 16),
+    ...whileBelow(c, bytes, add(false), 4),
+  ];
+}
+
+/**
  * `bytes = count · 4` and `lanes = (count & ~3) · 4` into two i32 locals: a count of float32 values
  * as bytes, all of them and those in whole groups of four lanes.
  */

@@ -14,22 +14,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  f32Load,
-  f32Store,
+  addRowInto,
   get,
   I32,
-  i32c,
   i32Load,
   importOf,
   type MemoryImport,
   moduleBytes,
   OP,
   set,
-  simd,
-  v128Load,
-  v128Store,
   whileBelow,
-  X4,
 } from './wasm-asm.js';
 import { memoryOf } from './wasm-simd-kernels.js';
 
@@ -199,16 +193,6 @@ const [SA_FROM, SA_TO, SA_C] = [6, 7, 8];
  * over the channels, four lanes at a time up to `laneBytes`, then one at a time.
  */
 function scatterAddModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  const at = (base: number) => [...get(base), ...get(SA_C), OP.i32Add];
-  const add = (vector: boolean) => [
-    ...at(SA_TO),
-    ...at(SA_TO),
-    ...(vector ? v128Load : f32Load),
-    ...at(SA_FROM),
-    ...(vector ? v128Load : f32Load),
-    ...(vector ? simd(X4.add) : [OP.f32Add]),
-    ...(vector ? v128Store : f32Store),
-  ];
   const tap = [
     ...get(SA_PATCHES),
     ...get(SA_TAPS),
@@ -220,10 +204,7 @@ function scatterAddModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
     ...i32Load(4),
     OP.i32Add,
     ...set(SA_TO),
-    ...i32c(0),
-    ...set(SA_C),
-    ...whileBelow(SA_C, SA_LANES, add(true), 16),
-    ...whileBelow(SA_C, SA_BYTES, add(false), 4),
+    ...addRowInto(SA_TO, SA_FROM, SA_C, SA_LANES, SA_BYTES),
   ];
   return moduleBytes(
     memory,

@@ -23,8 +23,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  addRowInto,
   f32c,
-  f32Load,
   f32Store,
   floatBytes,
   get,
@@ -40,7 +40,6 @@ import {
   v128Load,
   v128Store,
   whileBelow,
-  X4,
 } from './wasm-asm.js';
 import { gemmInMemory, gemmTakes } from './wasm-gemm.js';
 
@@ -141,16 +140,6 @@ const [S_P, S_C, S_R, S_ROW, S_ROW4] = [4, 5, 6, 7, 8];
 /** `sum(src, dst, rows, cols)`: dst[c] = ((0 + src[0, c]) + src[1, c]) + … for each column c. */
 function sumModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
   const at = (base: number) => [...get(base), ...get(S_C), OP.i32Add];
-  /** dst[c…] = dst[c…] + src row[c…], four lanes or one. */
-  const accumulate = (vector: boolean) => [
-    ...at(S_DST),
-    ...at(S_DST),
-    ...(vector ? v128Load : f32Load),
-    ...at(S_P),
-    ...(vector ? v128Load : f32Load),
-    ...(vector ? simd(X4.add) : [OP.f32Add]),
-    ...(vector ? v128Store : f32Store),
-  ];
   const body = [
     ...floatBytes(S_COLS, S_ROW, S_ROW4),
     // dst = 0
@@ -161,10 +150,8 @@ function sumModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
       S_R,
       S_ROWS,
       [
-        ...i32c(0),
-        ...set(S_C),
-        ...whileBelow(S_C, S_ROW4, accumulate(true), 16),
-        ...whileBelow(S_C, S_ROW, accumulate(false), 4),
+        // dst[c…] = dst[c…] + src row[c…]
+        ...addRowInto(S_DST, S_P, S_C, S_ROW4, S_ROW),
         ...get(S_P),
         ...get(S_ROW),
         OP.i32Add,

@@ -69,10 +69,11 @@ export function mlpLossAndGrads(
   const D = x.size / n;
   // Layers with a weight of hidden × hidden or wider run in feature-by-batch layout (activations
   // [width, n]). A matMul on wasm repacks its right operand on every call (XNNPACK and our own,
-  // wasm-gemm.ts, alike): a 784 × 400 weight costs ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms. So the weights go
-  // on the left (each transposed once per step for the forward pass, wasm-simd-kernels.ts) and the
-  // batch-sized factors on the right. The narrow layers around the latent code stay batch-major, with
-  // their bias and relu inside the matMul (XNNPACK adds them as it accumulates).
+  // wasm-gemm.ts, alike): a 784 × 400 weight costs ~0.8 ms to pack, a 784 × 64 batch ~0.15 ms.
+  // So the weights go on the left (each transposed once per step for the forward pass,
+  // wasm-simd-kernels.ts) and the batch-sized factors on the right. The narrow layers around the
+  // latent code stay batch-major, with their bias and relu inside the matMul (XNNPACK adds them as
+  // it accumulates).
   const xT = tf.transpose(tf.reshape(x, [n, D])) as tf.Tensor2D;
   const column = (b: tf.Tensor) => tf.reshape(b, [b.size, 1]);
   /** relu(Wᵀ inT + b), feature by batch. */

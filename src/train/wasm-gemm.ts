@@ -11,9 +11,10 @@
  *
  * Every output is Σ_k A[i, k] · B[k, j] accumulated in order of k from 0, one multiplication and one
  * addition each (WebAssembly has no fused multiply-add), which is what tfjs-backend-wasm's XNNPACK
- * kernels compute too: the results have the same bits (test/wasm-simd-kernels.test.ts).
- * tfjs-backend-wasm 4.22 reaches ~30 GFLOP/s on these shapes here and this 37–41
- * (`npm run bench:kernels`); with K = 64 it is no faster, so those stay with tfjs.
+ * kernels compute too: the results have the same bits (test/wasm-gemm.test.ts).
+ * tfjs-backend-wasm 4.22 reaches ~31 GFLOP/s on these shapes here and this ~40, 1.3× (`npm run
+ * bench:kernels`, interleaved). With K = 64 no variant tried (blocks of 4–6 rows, unrolled or
+ * specialized loops) was faster than tfjs's, so those stay with tfjs.
  */
 import {
   get,

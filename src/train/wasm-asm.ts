@@ -166,6 +166,27 @@ export function importOf(memory: WebAssembly.Memory): MemoryImport {
   return shared ? { minPages: 1, maxPages: 65_536, shared } : { minPages: 1, shared };
 }
 
+/** The exports of module `bytes` instantiated against `memory` (as its env.memory), synchronously. */
+export function exportsOf(bytes: Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory): WebAssembly.Exports {
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+}
+
+/**
+ * `build` once per memory: the returned function gives the same value for the same memory (the
+ * kernels' modules import the memory they work in, so each backend's memory gets its own instances).
+ */
+export function perMemory<T>(build: (memory: WebAssembly.Memory) => T): (memory: WebAssembly.Memory) => T {
+  const built = new WeakMap<WebAssembly.Memory, T>();
+  return (memory) => {
+    let value = built.get(memory);
+    if (value === undefined) {
+      value = build(memory);
+      built.set(memory, value);
+    }
+    return value;
+  };
+}
+
 /** One exported function of a module: its parameter types (no result), locals ([count, type] runs) and instructions (without the final `end`). */
 export interface FunctionBytes {
   name: string;

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   addRowInto,
+  exportsOf,
   get,
   I32,
   i32Load,
@@ -22,6 +23,7 @@ import {
   type MemoryImport,
   moduleBytes,
   OP,
+  perMemory,
   set,
   whileBelow,
 } from './wasm-asm.js';
@@ -215,7 +217,6 @@ function scatterAddModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
   );
 }
 
-const scatterAdds = new WeakMap<WebAssembly.Memory, ScatterAddFn>();
 type ScatterAddFn = (
   patches: number,
   image: number,
@@ -224,6 +225,11 @@ type ScatterAddFn = (
   channelBytes: number,
   laneBytes: number,
 ) => void;
+
+/** The scatter-add function, compiled once per memory. */
+const scatterAddFor = perMemory(
+  (memory) => exportsOf(scatterAddModule(importOf(memory)), memory).scatterAdd as ScatterAddFn,
+);
 
 /** The tap pairs [patch, pixel] as byte offsets, interleaved, by geometry (alongside tapCache). */
 const tapPairs = new WeakMap<TapOffsets, Int32Array>();
@@ -263,13 +269,7 @@ function scatterPatches(
     }
     tapPairs.set(offsets, pairs);
   }
-  let scatterAdd = scatterAdds.get(memory);
-  if (!scatterAdd) {
-    const bytes = scatterAddModule(importOf(memory));
-    scatterAdd = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports
-      .scatterAdd as ScatterAddFn;
-    scatterAdds.set(memory, scatterAdd);
-  }
+  const scatterAdd = scatterAddFor(memory);
   // The pairs ride in a float32 buffer of the same byte length; offsets after the allocation.
   const taps = backend.makeOutput([2 * count], 'float32');
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;

@@ -17,12 +17,14 @@
  * specialized loops) was faster than tfjs's, so those stay with tfjs.
  */
 import {
+  exportsOf,
   get,
   I32,
   i32c,
   importOf,
   moduleOf,
   OP,
+  perMemory,
   set,
   simd,
   V128,
@@ -157,14 +159,19 @@ function gemmFunction(rows: 1 | 4) {
     ...i32c(rows),
     OP.i32Mul,
     ...set(G_STEP),
-    ...get(G_LDA),
-    ...i32c(2),
-    OP.i32Mul,
-    ...set(G_LDA2),
-    ...get(G_LDA),
-    ...i32c(3),
-    OP.i32Mul,
-    ...set(G_LDA3),
+    // The offsets of rows 2 and 3 (a one-row block has none).
+    ...(rows === 4
+      ? [
+          ...get(G_LDA),
+          ...i32c(2),
+          OP.i32Mul,
+          ...set(G_LDA2),
+          ...get(G_LDA),
+          ...i32c(3),
+          OP.i32Mul,
+          ...set(G_LDA3),
+        ]
+      : []),
     ...whileBelow(G_A, G_AEND, block, { local: G_STEP }),
   ];
   return {
@@ -187,19 +194,12 @@ interface Gemm {
   gemm1: GemmFn;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Gemm>();
-
 /** The module's three functions, compiled once per memory. */
-function gemmFor(memory: WebAssembly.Memory): Gemm {
-  let g = instances.get(memory);
-  if (!g) {
-    const bytes = moduleOf(importOf(memory), [packFunction(), gemmFunction(4), gemmFunction(1)]);
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-    g = { pack: exports.pack as PackFn, gemm4: exports.gemm4 as GemmFn, gemm1: exports.gemm1 as GemmFn };
-    instances.set(memory, g);
-  }
-  return g;
-}
+const gemmFor = perMemory((memory): Gemm => {
+  const bytes = moduleOf(importOf(memory), [packFunction(), gemmFunction(4), gemmFunction(1)]);
+  const exports = exportsOf(bytes, memory);
+  return { pack: exports.pack as PackFn, gemm4: exports.gemm4 as GemmFn, gemm1: exports.gemm1 as GemmFn };
+});
 
 /** True when `gemmInMemory` takes an [M, K] · [K, N] product. */
 export const gemmTakes = (m: number, k: number, n: number) =>

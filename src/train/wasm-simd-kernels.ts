@@ -28,6 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   addRowInto,
+  exportsOf,
   f32c,
   f32Store,
   floatBytes,
@@ -38,6 +39,7 @@ import {
   type MemoryImport,
   moduleBytes,
   OP,
+  perMemory,
   set,
   simd,
   V128,
@@ -196,8 +198,6 @@ interface Kernels {
   sum: SumFn;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Kernels>();
-
 /** The backend's WebAssembly.Memory (Emscripten names its exports `asm` or `wasmExports`), if it exports one. */
 export function memoryOf(backend: Pick<WasmBackendLike, 'wasm'>): WebAssembly.Memory | undefined {
   const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmExports?.memory;
@@ -205,20 +205,13 @@ export function memoryOf(backend: Pick<WasmBackendLike, 'wasm'>): WebAssembly.Me
 }
 
 /** Both functions, compiled once per memory (under 1 KB each, synchronously). */
-function kernelsFor(memory: WebAssembly.Memory): Kernels {
-  let kernels = instances.get(memory);
-  if (!kernels) {
-    const limits = importOf(memory);
-    const exported = (bytes: Uint8Array<ArrayBuffer>, name: string) =>
-      new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports[name];
-    kernels = {
-      transpose: exported(transposeModule(limits), 'transpose') as TransposeFn,
-      sum: exported(sumModule(limits), 'sum') as SumFn,
-    };
-    instances.set(memory, kernels);
-  }
-  return kernels;
-}
+const kernelsFor = perMemory((memory): Kernels => {
+  const limits = importOf(memory);
+  return {
+    transpose: exportsOf(transposeModule(limits), memory).transpose as TransposeFn,
+    sum: exportsOf(sumModule(limits), memory).sum as SumFn,
+  };
+});
 
 /**
  * Transposes `count` consecutive [rows, cols] float32 matrices at byte offset `src` into [cols, rows]

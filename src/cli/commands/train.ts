@@ -90,7 +90,11 @@ export const TRAIN_FLAGS = {
     description: 'mnist-mini, fashion-mnist, mnist, shapes[:N], idx:DIR, png:DIR or csv:FILE',
     default: d.dataset,
   },
-  arch: { type: 'string', value: 'A', description: 'mlp or conv', default: d.arch },
+  arch: {
+    type: 'string',
+    value: 'A',
+    description: `mlp or conv (default: conv with --filters, else ${d.arch})`,
+  },
   latent: { type: 'string', value: 'N', description: 'latent dimensions', default: String(d.latentDim) },
   hidden: {
     type: 'string',
@@ -206,23 +210,31 @@ function nonNegativeNumber(cmd: string, args: ParsedArgs, name: string): number 
   return v;
 }
 
-/** --arch, --hidden and --filters: the built-in network and its layer sizes. */
+/**
+ * --arch, --hidden and --filters: the built-in network and its layer sizes. Without --arch, --filters
+ * means the conv network (`--filters 32,64,128,256` alone asks for it), and anything else the default.
+ */
 function architectureFlags(
   cmd: string,
   args: ParsedArgs,
-): Pick<TrainOptions, 'hiddenDim' | 'hidden' | 'filters'> {
-  const arch = args.flags.arch;
+): Pick<TrainOptions, 'arch' | 'hiddenDim' | 'hidden' | 'filters'> {
+  const arch =
+    args.flags.arch === undefined
+      ? args.flags.filters === undefined
+        ? d.arch
+        : 'conv'
+      : choiceFlag(cmd, args, 'arch', ['mlp', 'conv']);
   const hidden = intListFlag(cmd, args, 'hidden', 1, 10_000_000, 16);
   if (arch === 'conv' && hidden.length > 1) {
     throw new UsageError(`vae ${cmd}: --hidden with several widths is for --arch mlp, got --arch conv`);
   }
   if (args.flags.filters === undefined) {
-    return { hiddenDim: hidden[0] as number, ...(hidden.length > 1 ? { hidden } : {}) };
+    return { arch, hiddenDim: hidden[0] as number, ...(hidden.length > 1 ? { hidden } : {}) };
   }
   if (arch !== 'conv') {
     throw new UsageError(`vae ${cmd}: --filters is for --arch conv, got --arch ${String(arch)}`);
   }
-  return { hiddenDim: hidden[0] as number, filters: intListFlag(cmd, args, 'filters', 1, 4096, 8) };
+  return { arch, hiddenDim: hidden[0] as number, filters: intListFlag(cmd, args, 'filters', 1, 4096, 8) };
 }
 
 /** Reads the training flags into trainVae options. */
@@ -234,7 +246,6 @@ export function trainOptionsFrom(cmd: string, args: ParsedArgs): Omit<TrainOptio
   return {
     ...d,
     dataset: stringFlag(cmd, args, 'dataset'),
-    arch: choiceFlag(cmd, args, 'arch', ['mlp', 'conv']),
     latentDim: intFlag(cmd, args, 'latent', 1, 65_536),
     ...architectureFlags(cmd, args),
     epochs: intFlag(cmd, args, 'epochs', 1),
